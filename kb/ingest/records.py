@@ -1,0 +1,134 @@
+"""Plain records the parser produces and the loader writes: the handbook, structured."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ı": "i", "ß": "ss", "ø": "o", "Ø": "O"})
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """ASCII slug of ``text``: the same text always gives the same slug."""
+    ascii_text = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    return slug[:max_length].rstrip("-")
+
+
+def sentence_case(heading: str) -> str:
+    """'SKAIDRĪBA PAR BĒGĻIEM' -> 'Skaidrība par bēgļiem'."""
+    heading = heading.strip()
+    return heading[:1].upper() + heading[1:].lower()
+
+
+@dataclass
+class SuccessFactorRecord:
+    id: str
+    area: int
+    position: int
+    name: str
+    description: str
+
+
+@dataclass
+class ChecklistItemRecord:
+    id: str
+    position: int
+    text: str
+
+
+@dataclass
+class ChecklistRecord:
+    id: str
+    area: int | None
+    position: int
+    title: str
+    introduction: str = ""
+    note: str = ""
+    items: list[ChecklistItemRecord] = field(default_factory=list)
+
+
+@dataclass
+class AreaRecord:
+    number: int
+    title: str
+    motto: str
+    introduction: str
+    benefits: list[str]
+    success_factors: list[SuccessFactorRecord]
+    checklists: list[ChecklistRecord]
+
+
+@dataclass
+class PracticeRecord:
+    id: str
+    area: int
+    success_factor: str | None
+    title: str
+    organisation: str
+    city: str
+    countries: list[str]
+    text: str
+    urls: list[str]
+    position: int
+    title_en: str = ""
+    summary_en: str = ""
+    needs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReferenceRecord:
+    id: str
+    citation: str
+    authors: str
+    title: str
+    year: int | None
+    description: str
+    urls: list[str]
+    areas: list[int]
+    position: int
+
+
+@dataclass
+class QualityIndicatorRecord:
+    id: str
+    position: int
+    text: str
+
+
+@dataclass
+class GuidingQuestionRecord:
+    id: str
+    position: int
+    text: str
+    indicators: list[QualityIndicatorRecord]
+
+
+@dataclass
+class QualityDomainRecord:
+    number: int
+    name: str
+    questions: list[GuidingQuestionRecord]
+
+
+@dataclass
+class GlossaryTermRecord:
+    id: str
+    position: int
+    term: str
+    definition: str
+
+
+@dataclass
+class Handbook:
+    areas: list[AreaRecord]
+    general_checklist: ChecklistRecord
+    practices: list[PracticeRecord]
+    references: list[ReferenceRecord]
+    quality_domains: list[QualityDomainRecord]
+    glossary: list[GlossaryTermRecord]
+
+    @property
+    def checklists(self) -> list[ChecklistRecord]:
+        return [c for a in self.areas for c in a.checklists] + [self.general_checklist]

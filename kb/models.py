@@ -1,0 +1,208 @@
+"""Database models, named after the handbook's own vocabulary.
+
+Nothing here is specific to one database: the same models run on SQLite and PostgreSQL.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Table, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+HANDBOOK = "handbook"  # Practice.source of records that `kb ingest` owns
+CURATOR = "curator"    # Practice.source of records that curators own; ingest never touches them
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+area_reference = Table(
+    "area_reference",
+    Base.metadata,
+    Column("area_id", ForeignKey("area.id", ondelete="CASCADE"), primary_key=True),
+    Column("reference_id", ForeignKey("reference.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Area(Base):
+    """One of the six key areas of a comprehensive approach (handbook sections 5.1-5.6)."""
+
+    __tablename__ = "area"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(300))
+    motto: Mapped[str] = mapped_column(Text)
+    introduction: Mapped[str] = mapped_column(Text)
+    benefits: Mapped[list] = mapped_column(JSON, default=list)
+
+    success_factors: Mapped[list[SuccessFactor]] = relationship(
+        back_populates="area", order_by="SuccessFactor.position")
+    checklists: Mapped[list[Checklist]] = relationship(
+        back_populates="area", order_by="Checklist.position")
+    references: Mapped[list[Reference]] = relationship(
+        secondary=area_reference, back_populates="areas", order_by="Reference.position")
+
+
+class SuccessFactor(Base):
+    """A success factor: a criterion for achieving good practice in one area."""
+
+    __tablename__ = "success_factor"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text)
+
+    area: Mapped[Area] = relationship(back_populates="success_factors")
+
+
+class Checklist(Base):
+    """A self-assessment checklist: of an area, or the general one (area None)."""
+
+    __tablename__ = "checklist"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("area.id"), nullable=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    introduction: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    area: Mapped[Area | None] = relationship(back_populates="checklists")
+    items: Mapped[list[ChecklistItem]] = relationship(
+        back_populates="checklist", order_by="ChecklistItem.position")
+
+
+class ChecklistItem(Base):
+    """One task of a checklist, in the handbook's order."""
+
+    __tablename__ = "checklist_item"
+    id: Mapped[str] = mapped_column(String(140), primary_key=True)
+    checklist_id: Mapped[str] = mapped_column(ForeignKey("checklist.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+    checklist: Mapped[Checklist] = relationship(back_populates="items")
+
+
+class Practice(Base):
+    """A good-practice example: from the handbook, or added by a curator."""
+
+    __tablename__ = "practice"
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    source: Mapped[str] = mapped_column(String(20), default=HANDBOOK, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), index=True)
+    success_factor_id: Mapped[str | None] = mapped_column(
+        ForeignKey("success_factor.id"), nullable=True)
+    title: Mapped[str] = mapped_column(String(300))
+    organisation: Mapped[str] = mapped_column(String(300), default="")
+    city: Mapped[str] = mapped_column(String(120), default="")
+    text: Mapped[str] = mapped_column(Text)
+    urls: Mapped[list] = mapped_column(JSON, default=list)
+    title_en: Mapped[str] = mapped_column(String(300), default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    area: Mapped[Area] = relationship()
+    success_factor: Mapped[SuccessFactor | None] = relationship()
+    countries: Mapped[list[PracticeCountry]] = relationship(
+        cascade="all, delete-orphan", order_by="PracticeCountry.position")
+    needs: Mapped[list[PracticeNeed]] = relationship(
+        cascade="all, delete-orphan", order_by="PracticeNeed.need")
+
+    @property
+    def country_codes(self) -> list[str]:
+        return [c.country for c in self.countries]
+
+    @property
+    def need_codes(self) -> list[str]:
+        return [n.need for n in self.needs]
+
+
+class PracticeCountry(Base):
+    """A country (ISO 3166-1 alpha-2) a practice takes place in."""
+
+    __tablename__ = "practice_country"
+    practice_id: Mapped[str] = mapped_column(
+        ForeignKey("practice.id", ondelete="CASCADE"), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PracticeNeed(Base):
+    """A need or target group a practice answers (codes from corpus/needs.toml)."""
+
+    __tablename__ = "practice_need"
+    practice_id: Mapped[str] = mapped_column(
+        ForeignKey("practice.id", ondelete="CASCADE"), primary_key=True)
+    need: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class Reference(Base):
+    """A further-reading reference ("Uzziniet vairāk"), linked to every area that lists it."""
+
+    __tablename__ = "reference"
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    citation: Mapped[str] = mapped_column(Text)
+    authors: Mapped[str] = mapped_column(String(400), default="")
+    title: Mapped[str] = mapped_column(String(400))
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    urls: Mapped[list] = mapped_column(JSON, default=list)
+
+    areas: Mapped[list[Area]] = relationship(
+        secondary=area_reference, back_populates="references", order_by="Area.id")
+
+
+class QualityDomain(Base):
+    """One of the five domains of the quality-assessment criteria (section 7)."""
+
+    __tablename__ = "quality_domain"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(200))
+
+    questions: Mapped[list[GuidingQuestion]] = relationship(
+        back_populates="domain", order_by="GuidingQuestion.position")
+
+
+class GuidingQuestion(Base):
+    """A guiding question of a quality domain."""
+
+    __tablename__ = "guiding_question"
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("quality_domain.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+    domain: Mapped[QualityDomain] = relationship(back_populates="questions")
+    indicators: Mapped[list[QualityIndicator]] = relationship(
+        back_populates="question", order_by="QualityIndicator.position")
+
+
+class QualityIndicator(Base):
+    """An indicator under a guiding question."""
+
+    __tablename__ = "quality_indicator"
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    question_id: Mapped[str] = mapped_column(ForeignKey("guiding_question.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+
+    question: Mapped[GuidingQuestion] = relationship(back_populates="indicators")
+
+
+class GlossaryTerm(Base):
+    """A term of the glossary (section 8)."""
+
+    __tablename__ = "glossary_term"
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    term: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[str] = mapped_column(Text)
