@@ -1,0 +1,117 @@
+"""The ingest pipeline: handbook text -> structured records -> database.
+
+`parse_handbook` is pure (text and reviewed data in, records out); `ingest` reads a file and
+writes the records in one transaction, so a failure leaves the database as it was.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from kb.db import transaction
+from kb.ingest.areas import parse_area
+from kb.ingest.checklists import parse_general_checklist
+from kb.ingest.clean import clean_lines
+from kb.ingest.criteria import parse_criteria
+from kb.ingest.curation import Curation, CurationError, load_curation
+from kb.ingest.glossary import parse_glossary
+from kb.ingest.load import LoadReport, load_handbook
+from kb.ingest.practices import stitch_practices, to_records
+from kb.ingest.records import Handbook
+from kb.ingest.references import citations, merge_references
+from kb.ingest.sections import HandbookFormatError, split_sections
+
+__all__ = ["IngestError", "IngestReport", "ingest", "parse_handbook", "read_handbook"]
+
+
+class IngestError(Exception):
+    """Ingest could not run; the message says why and what to do. Nothing was written."""
+
+
+@dataclass
+class IngestReport:
+    path: str
+    seconds: float
+    load: LoadReport
+    handbook: Handbook
+
+
+def parse_handbook(text: str, curation: Curation) -> Handbook:
+    """Turn the handbook's extracted text into records, repaired and checked."""
+    sections = split_sections(clean_lines(text))
+    areas, practices, per_area_refs = [], [], {}
+    for number, lines in sections.areas.items():
+        section = parse_area(number, lines, curation.references_start.get(number))
+        drafts, urls = stitch_practices(number, section.examples, curation)
+        practices += to_records(number, drafts, urls, section.record.success_factors, curation,
+                                first_position=len(practices) + 1)
+        per_area_refs[number] = citations(number, section.references, curation)
+        areas.append(section.record)
+    _check_practices(practices, curation)
+    for practice in practices:
+        english = curation.english.get(practice.id, {})
+        practice.title_en = english.get("title", "")
+        practice.summary_en = english.get("summary", "")
+        practice.needs = sorted(curation.practice_needs.get(practice.id, []))
+    return Handbook(
+        areas=areas,
+        general_checklist=parse_general_checklist(sections.general_checklist),
+        practices=practices,
+        references=merge_references(per_area_refs, curation),
+        quality_domains=parse_criteria(sections.criteria),
+        glossary=parse_glossary(sections.glossary),
+    )
+
+
+def _check_practices(practices, curation: Curation) -> None:
+    found = {p.title for p in practices}
+    missing = [e.anchor for e in curation.practices if e.title not in found]
+    if missing:
+        raise CurationError(f"practices.toml: anchors not found in the handbook: {missing}")
+    ids = [p.id for p in practices]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise CurationError(f"practices.toml: titles give the same ID twice: {duplicates}")
+    known = set(ids)
+    for name, table in (("practices_en.toml", curation.english),
+                        ("needs.toml", curation.practice_needs)):
+        unknown = sorted(set(table) - known)
+        if unknown:
+            raise CurationError(f"{name}: unknown practice IDs {unknown}")
+
+
+def read_handbook(path: Path | str) -> str:
+    """Read the handbook text, or raise IngestError saying what is wrong with the file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise IngestError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise IngestError(f"{path}: is a directory, expected the handbook's text file") from None
+    except PermissionError:
+        raise IngestError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot read: {exc.strerror}") from None
+    if not data.strip():
+        raise IngestError(f"{path}: the file is empty")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise IngestError(f"{path}: not UTF-8 text; expected the handbook's extracted text") from None
+
+
+def ingest(path: Path | str, engine: Engine, curation_dir: Path | str) -> IngestReport:
+    """Parse the handbook at ``path`` and upsert its records in one transaction."""
+    started = time.perf_counter()
+    text = read_handbook(path)
+    try:
+        handbook = parse_handbook(text, load_curation(curation_dir))
+    except (HandbookFormatError, CurationError) as exc:
+        raise IngestError(f"{path}: {exc}") from None
+    with transaction(engine) as session:
+        report = load_handbook(handbook, session)
+    return IngestReport(str(path), time.perf_counter() - started, report, handbook)

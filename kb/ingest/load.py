@@ -1,0 +1,162 @@
+"""Write parsed handbook records to the database: update in place, never duplicate.
+
+Records are keyed by their stable IDs. Rows the handbook no longer has are removed, except
+practices that curators own (source "curator"): ingest never creates, changes or deletes those.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from kb.ingest.curation import CurationError
+from kb.ingest.records import Handbook
+from kb.models import (CURATOR, HANDBOOK, Area, Checklist, ChecklistItem, GlossaryTerm,
+                       GuidingQuestion, Practice, PracticeCountry, PracticeNeed, QualityDomain,
+                       QualityIndicator, Reference, SuccessFactor, area_reference)
+
+
+@dataclass
+class LoadReport:
+    counts: dict[str, int] = field(default_factory=dict)
+    per_area: dict[int, int] = field(default_factory=dict)
+    per_country: dict[str, int] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)
+
+
+def _upsert(session: Session, model, key, **values):
+    obj = session.get(model, key)
+    if obj is None:
+        obj = model(**{_pk_name(model): key})
+        session.add(obj)
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+    return obj
+
+
+def _pk_name(model) -> str:
+    return model.__mapper__.primary_key[0].name
+
+
+def _remove_stale(session: Session, model, keep: set, report: LoadReport, *where) -> None:
+    column = model.__mapper__.primary_key[0]
+    stale = session.scalars(select(column).where(column.not_in(keep), *where)).all()
+    if stale:
+        session.execute(delete(model).where(column.in_(stale)))
+        report.removed[model.__tablename__] = len(stale)
+
+
+def load_handbook(handbook: Handbook, session: Session) -> LoadReport:
+    """Upsert every record of ``handbook`` into ``session`` (the caller commits)."""
+    report = LoadReport()
+    _load_areas(handbook, session, report)
+    _load_practices(handbook, session, report)
+    _load_references(handbook, session, report)
+    _load_criteria(handbook, session, report)
+    for term in handbook.glossary:
+        _upsert(session, GlossaryTerm, term.id, position=term.position, term=term.term,
+                definition=term.definition)
+    session.flush()
+    _remove_stale(session, GlossaryTerm, {t.id for t in handbook.glossary}, report)
+    report.counts = {
+        "areas": len(handbook.areas),
+        "success_factors": sum(len(a.success_factors) for a in handbook.areas),
+        "checklists": len(handbook.checklists),
+        "checklist_items": sum(len(c.items) for c in handbook.checklists),
+        "practices": len(handbook.practices),
+        "references": len(handbook.references),
+        "quality_domains": len(handbook.quality_domains),
+        "guiding_questions": sum(len(d.questions) for d in handbook.quality_domains),
+        "quality_indicators": sum(len(q.indicators) for d in handbook.quality_domains
+                                  for q in d.questions),
+        "glossary_terms": len(handbook.glossary),
+    }
+    report.per_area = dict(sorted(Counter(p.area for p in handbook.practices).items()))
+    report.per_country = dict(Counter(c for p in handbook.practices for c in p.countries)
+                              .most_common())
+    return report
+
+
+def _load_areas(handbook: Handbook, session: Session, report: LoadReport) -> None:
+    factor_ids, checklist_ids, item_ids = set(), set(), set()
+    for area in handbook.areas:
+        _upsert(session, Area, area.number, title=area.title, motto=area.motto,
+                introduction=area.introduction, benefits=area.benefits)
+        for f in area.success_factors:
+            factor_ids.add(f.id)
+            _upsert(session, SuccessFactor, f.id, area_id=area.number, position=f.position,
+                    name=f.name, description=f.description)
+    for checklist in handbook.checklists:
+        checklist_ids.add(checklist.id)
+        _upsert(session, Checklist, checklist.id, area_id=checklist.area,
+                position=checklist.position, title=checklist.title,
+                introduction=checklist.introduction, note=checklist.note)
+        for item in checklist.items:
+            item_ids.add(item.id)
+            _upsert(session, ChecklistItem, item.id, checklist_id=checklist.id,
+                    position=item.position, text=item.text)
+    session.flush()
+    # A curator's practice keeps its place when the handbook drops the factor it named.
+    session.execute(update(Practice).where(Practice.success_factor_id.not_in(factor_ids))
+                    .values(success_factor_id=None))
+    _remove_stale(session, ChecklistItem, item_ids, report)
+    _remove_stale(session, Checklist, checklist_ids, report)
+    _remove_stale(session, SuccessFactor, factor_ids, report)
+
+
+def _load_practices(handbook: Handbook, session: Session, report: LoadReport) -> None:
+    for p in handbook.practices:
+        existing = session.get(Practice, p.id)
+        if existing is not None and existing.source == CURATOR:
+            raise CurationError(f"practice ID {p.id!r} belongs to a curator's practice; "
+                                "rename the handbook practice's title in corpus/practices.toml")
+        practice = _upsert(session, Practice, p.id, source=HANDBOOK, position=p.position,
+                           area_id=p.area, success_factor_id=p.success_factor, title=p.title,
+                           organisation=p.organisation, city=p.city, text=p.text, urls=p.urls,
+                           title_en=p.title_en, summary_en=p.summary_en)
+        if practice.country_codes != p.countries:
+            practice.countries = [PracticeCountry(country=c, position=i)
+                                  for i, c in enumerate(p.countries)]
+        if practice.need_codes != sorted(p.needs):
+            practice.needs = [PracticeNeed(need=n) for n in sorted(p.needs)]
+    session.flush()
+    _remove_stale(session, Practice, {p.id for p in handbook.practices}, report,
+                  Practice.source == HANDBOOK)
+
+
+def _load_references(handbook: Handbook, session: Session, report: LoadReport) -> None:
+    for r in handbook.references:
+        _upsert(session, Reference, r.id, position=r.position, citation=r.citation,
+                authors=r.authors, title=r.title, year=r.year, description=r.description,
+                urls=r.urls)
+    session.flush()
+    wanted = {(a, r.id) for r in handbook.references for a in r.areas}
+    present = set(session.execute(select(area_reference.c.area_id,
+                                         area_reference.c.reference_id)).all())
+    for area_id, ref_id in present - wanted:
+        session.execute(delete(area_reference).where(area_reference.c.area_id == area_id,
+                                                     area_reference.c.reference_id == ref_id))
+    for area_id, ref_id in sorted(wanted - present):
+        session.execute(area_reference.insert().values(area_id=area_id, reference_id=ref_id))
+    _remove_stale(session, Reference, {r.id for r in handbook.references}, report)
+
+
+def _load_criteria(handbook: Handbook, session: Session, report: LoadReport) -> None:
+    question_ids, indicator_ids = set(), set()
+    for domain in handbook.quality_domains:
+        _upsert(session, QualityDomain, domain.number, name=domain.name)
+        for q in domain.questions:
+            question_ids.add(q.id)
+            _upsert(session, GuidingQuestion, q.id, domain_id=domain.number,
+                    position=q.position, text=q.text)
+            for i in q.indicators:
+                indicator_ids.add(i.id)
+                _upsert(session, QualityIndicator, i.id, question_id=q.id,
+                        position=i.position, text=i.text)
+    session.flush()
+    _remove_stale(session, QualityIndicator, indicator_ids, report)
+    _remove_stale(session, GuidingQuestion, question_ids, report)
+    _remove_stale(session, QualityDomain, {d.number for d in handbook.quality_domains}, report)
