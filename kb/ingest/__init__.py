@@ -112,6 +112,9 @@ def ingest(path: Path | str, engine: Engine, curation_dir: Path | str) -> Ingest
         handbook = parse_handbook(text, load_curation(curation_dir))
     except (HandbookFormatError, CurationError) as exc:
         raise IngestError(f"{path}: {exc}") from None
-    with transaction(engine) as session:
-        report = load_handbook(handbook, session)
+    try:
+        with transaction(engine) as session:
+            report = load_handbook(handbook, session)
+    except CurationError as exc:
+        raise IngestError(f"{path}: {exc}") from None
     return IngestReport(str(path), time.perf_counter() - started, report, handbook)

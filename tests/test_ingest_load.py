@@ -1,0 +1,138 @@
+"""Ingest into a database: idempotent, transactional, curator-safe, with clear errors."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from sqlalchemy import func, select
+
+from kb.cli import cli
+from kb.db import transaction
+from kb.ingest import IngestError, ingest
+from kb.models import (CURATOR, Area, ChecklistItem, GlossaryTerm, Practice, PracticeCountry,
+                       QualityIndicator, Reference, SuccessFactor, area_reference)
+
+from conftest import CORPUS, CURATION
+
+TABLES = [Area, SuccessFactor, ChecklistItem, Practice, PracticeCountry, Reference,
+          QualityIndicator, GlossaryTerm]
+
+
+def snapshot(engine):
+    with transaction(engine) as session:
+        rows = {m.__tablename__: sorted(session.scalars(select(m.__mapper__.primary_key[0])).all(),
+                                        key=str) for m in TABLES}
+        rows["area_reference"] = sorted(session.execute(select(area_reference)).all())
+        rows["updated"] = sorted(session.execute(select(Practice.id, Practice.updated_at)).all())
+    return rows
+
+
+def test_ingest_twice_gives_same_rows_and_ids(engine):
+    first = ingest(CORPUS, engine, CURATION)
+    before = snapshot(engine)
+    second = ingest(CORPUS, engine, CURATION)
+    assert snapshot(engine) == before  # same rows, same IDs, nothing rewritten
+    assert first.load.counts == second.load.counts
+    assert not second.load.removed
+    assert len(before["practice"]) == 62 and len(before["area_reference"]) == 42
+
+
+def test_practice_in_database_has_its_relations(engine):
+    ingest(CORPUS, engine, CURATION)
+    with transaction(engine) as session:
+        practice = session.get(Practice, "humans-in-the-loop")
+        assert practice.area.title == "Skaidrība par bēgļiem nepieciešamo atbalstu"
+        assert practice.success_factor.name == "Pastāvīgi izvērtējiet vajadzības"
+        assert practice.country_codes == ["BG"]
+        area = session.get(Area, 1)
+        assert [f.position for f in area.success_factors] == [1, 2, 3, 4, 5]
+        assert len(area.references) == 5
+
+
+def test_curator_practices_survive_reingest(engine):
+    ingest(CORPUS, engine, CURATION)
+    with transaction(engine) as session:
+        session.add(Practice(id="riga-language-cafe", source=CURATOR, area_id=1,
+                             success_factor_id="1-pakalpojumi-bez-skersliem",
+                             title="Rīgas valodu kafejnīca", text="Sarunu vakari latviešu valodā.",
+                             countries=[PracticeCountry(country="LV")]))
+    ingest(CORPUS, engine, CURATION)
+    with transaction(engine) as session:
+        kept = session.get(Practice, "riga-language-cafe")
+        assert kept.text == "Sarunu vakari latviešu valodā." and kept.country_codes == ["LV"]
+        assert session.scalar(select(func.count()).select_from(Practice)) == 63
+
+
+def test_a_handbook_practice_removed_from_the_data_is_removed_from_the_database(engine, tmp_path):
+    ingest(CORPUS, engine, CURATION)
+    data = tmp_path / "corpus"
+    shutil.copytree(CURATION, data)
+    text = (data / "practices.toml").read_text(encoding="utf-8")
+    entry = text.index("[[practice]]\nanchor = \"Jildirimas")
+    (data / "practices.toml").write_text(text[:entry], encoding="utf-8")
+    # The removed example's text now continues the example before it.
+    for name in ("practices_en.toml", "needs.toml"):
+        if (data / name).exists():
+            (data / name).unlink()
+    report = ingest(CORPUS, engine, data)
+    assert report.load.removed == {"practice": 1}
+    with transaction(engine) as session:
+        assert session.get(Practice, "jildirimas-socialas-kohezijas-centrs") is None
+
+
+def _write(tmp_path, name, content: bytes):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+@pytest.mark.parametrize("make_path, message", [
+    (lambda t: t / "missing.txt", "no such file"),
+    (lambda t: _write(t, "empty.txt", b"  \n\n"), "the file is empty"),
+    (lambda t: t, "is a directory"),
+    (lambda t: _write(t, "latin1.txt", "Bēgļi".encode("utf-16")), "not UTF-8"),
+    (lambda t: _write(t, "other.txt", "Cits teksts bez jomām.\n".encode()), "no key areas found"),
+    (lambda t: _write(t, "half.txt", CORPUS.read_bytes()[:60000]), "sections not found"),
+])
+def test_bad_input_is_refused_and_the_database_is_untouched(engine, tmp_path, make_path, message):
+    ingest(CORPUS, engine, CURATION)
+    before = snapshot(engine)
+    with pytest.raises(IngestError, match=message):
+        ingest(make_path(tmp_path), engine, CURATION)
+    assert snapshot(engine) == before
+
+
+def test_curation_errors_name_the_file_and_entry(engine, tmp_path):
+    data = tmp_path / "corpus"
+    shutil.copytree(CURATION, data)
+    path = data / "practices.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('countries = ["FI"]', 'countries = ["XX"]', 1),
+                    encoding="utf-8")
+    with pytest.raises(IngestError, match=r"practices.toml: practice #1 .*ISO 3166-1"):
+        ingest(CORPUS, engine, data)
+    path.write_text(path.read_text(encoding="utf-8").replace('"XX"', '"FI"').replace(
+        "Stambulas pilsētas pašvaldība (IMM)", "Nav tāda teksta"), encoding="utf-8")
+    with pytest.raises(IngestError, match="anchors not found in the handbook"):
+        ingest(CORPUS, engine, data)
+
+
+def test_cli_ingest_prints_the_summary(runner):
+    result = runner.invoke(cli, ["ingest", str(CORPUS)])
+    assert result.exit_code == 0, result.output
+    assert "practices              62" in result.output
+    assert "PL 14, FI 13" in result.output
+    assert "6. Tiecieties pēc visaptveroša integrācijas atbalsta" in result.output
+
+
+def test_cli_ingest_json_summary(runner):
+    import json
+    result = runner.invoke(cli, ["ingest", str(CORPUS), "--json"])
+    summary = json.loads(result.output)
+    assert summary["counts"]["references"] == 36
+    assert summary["practices_per_area"] == {"1": 9, "2": 12, "3": 7, "4": 12, "5": 8, "6": 14}
+
+
+def test_cli_ingest_error_exits_non_zero(runner, tmp_path):
+    result = runner.invoke(cli, ["ingest", str(tmp_path / "nope.txt")])
+    assert result.exit_code == 1
+    assert "no such file" in result.output and "left unchanged" in result.output
