@@ -1,0 +1,109 @@
+"""Text analysis for Latvian and English: folding, stop words, and a light Latvian stemmer.
+
+Users type Latvian with or without diacritics ("mājoklis", "majoklis"), so Latvian text is
+lower-cased and folded to ASCII *before* stemming, and the stemmer works on folded words:
+a port of Lucene's LatvianStemmer (Kreslins' light stemmer) with its suffixes folded too.
+Index and query pass through the same analyzer, so both sides always agree.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from whoosh.analysis import (Filter, LowercaseFilter, RegexTokenizer, StemmingAnalyzer,
+                             StopFilter)
+
+TOKEN = r"\w+(?:[.'’-]\w+)*"
+
+# Lucene's Latvian suffixes (longest first) with their vowel-count guard and palatalization flag,
+# folded to ASCII; where folding makes two suffixes equal, the first one's rule is kept.
+_SUFFIXES: tuple[tuple[str, int, bool], ...] = (
+    ("ajiem", 3, False), ("ajai", 3, False), ("ajam", 2, False), ("ajos", 2, False),
+    ("ajas", 2, False), ("iem", 2, True), ("aja", 2, False), ("ais", 2, False), ("ai", 2, False),
+    ("ei", 2, False), ("am", 1, False), ("em", 1, False), ("im", 1, False), ("um", 1, False),
+    ("us", 1, True), ("as", 1, False), ("es", 1, False), ("os", 1, True), ("ij", 1, False),
+    ("is", 1, False), ("ie", 1, False), ("u", 1, True), ("a", 1, True), ("i", 1, True),
+    ("e", 1, False), ("o", 1, False), ("s", 0, False),
+)
+_VOWELS = set("aeiou")
+
+LATVIAN_STOP_WORDS = frozenset("""
+a ar arī bet bez bija būt caur citu gan ir ja jo ka kā kad kas kur kura kuri kuras kurš
+lai līdz ne nav no pa par pat pie pēc tā tad tai tam tas tie to tos tur un uz vai vēl
+viņa viņi viņu šajā šī šie šis šo tiek tika var varētu arī jau ko kam kuru tāpēc
+""".split())
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and strip its diacritics: 'Mājoklis Ļubļinā' -> 'majoklis lublina'."""
+    text = text.lower().replace("ł", "l").replace("ı", "i").replace("ß", "ss")
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+FOLDED_STOP_WORDS = frozenset(fold(w) for w in LATVIAN_STOP_WORDS)
+
+
+@lru_cache(maxsize=100_000)
+def stem(word: str) -> str:
+    """Stem a folded Latvian word: 'majokli' -> 'majokl', 'gimenem' -> 'gimen'."""
+    vowels = sum(1 for c in word if c in _VOWELS)
+    for suffix, min_vowels, palatalizes in _SUFFIXES:
+        if vowels > min_vowels and len(word) >= len(suffix) + 3 and word.endswith(suffix):
+            base = word[:-len(suffix)]
+            return _unpalatalize(base, suffix) if palatalizes else base
+    return word
+
+
+def _unpalatalize(base: str, suffix: str) -> str:
+    # Folding already merged š/s, ļ/l, ņ/n, č/c; two rules still change the stem's length.
+    if suffix == "u" and base.endswith("ks"):
+        return base + "t"  # kš -> kst (vēsture: vēstu -> vēst)
+    if base[-2:] in ("pj", "bj", "mj", "vj"):
+        return base[:-1]   # labial + j
+    return base
+
+
+class LatvianStemFilter(Filter):
+    """Whoosh filter applying `stem` to folded tokens."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = stem(token.text)
+            yield token
+
+
+class FoldFilter(Filter):
+    """Whoosh filter applying `fold` (Unicode-complete, unlike a fixed accent table)."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = fold(token.text)
+            yield token
+
+
+def latvian_analyzer():
+    """Tokenize, lower-case, fold diacritics, drop stop words, stem."""
+    return (RegexTokenizer(TOKEN) | LowercaseFilter() | FoldFilter()
+            | StopFilter(stoplist=FOLDED_STOP_WORDS, minsize=1) | LatvianStemFilter())
+
+
+def folded_analyzer():
+    """Tokenize, lower-case, fold diacritics: the unstemmed field for exact word forms."""
+    return RegexTokenizer(TOKEN) | LowercaseFilter() | FoldFilter()
+
+
+def english_analyzer():
+    """English words, stop words and Porter stems (Whoosh's StemmingAnalyzer)."""
+    return StemmingAnalyzer(expression=TOKEN) | FoldFilter()
+
+
+def latvian_terms(text: str) -> list[str]:
+    """The stems of ``text`` as the Latvian analyzer indexes them."""
+    return [t.text for t in latvian_analyzer()(text)]
+
+
+def words(text: str) -> list[str]:
+    """Plain word tokens of a user's query (operators and punctuation are just characters)."""
+    return re.findall(r"\w+", text)
