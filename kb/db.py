@@ -4,7 +4,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,7 +23,25 @@ def make_engine(url: str | None = None) -> Engine:
         # SQLite leaves foreign keys off unless asked, and other databases enforce them.
         event.listen(engine, "connect", _sqlite_foreign_keys)
     Base.metadata.create_all(engine)
+    check_schema(engine)
     return engine
+
+
+class SchemaError(RuntimeError):
+    """The database was created by another version of kb."""
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise SchemaError when an existing table lacks a column the models need."""
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        missing = [c.name for c in table.columns if c.name not in present]
+        if missing:
+            raise SchemaError(
+                f"the database {engine.url.render_as_string(hide_password=True)} was created by "
+                f"another version of kb (table {table.name} lacks {', '.join(missing)}); point "
+                "KB_DATABASE_URL at a new database and run `kb ingest`")
 
 
 def _sqlite_foreign_keys(dbapi_connection, _record):

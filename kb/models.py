@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 HANDBOOK = "handbook"  # Practice.source of records that `kb ingest` owns
 CURATOR = "curator"    # Practice.source of records that curators own; ingest never touches them
+PUBLISHED = "published"  # Practice.status of practices that search shows
 
 
 def utcnow() -> datetime:
@@ -94,6 +95,7 @@ class Practice(Base):
     __tablename__ = "practice"
     id: Mapped[str] = mapped_column(String(160), primary_key=True)
     source: Mapped[str] = mapped_column(String(20), default=HANDBOOK, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=PUBLISHED, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
     area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), index=True)
     success_factor_id: Mapped[str | None] = mapped_column(
@@ -133,6 +135,18 @@ class PracticeCountry(Base):
         ForeignKey("practice.id", ondelete="CASCADE"), primary_key=True)
     country: Mapped[str] = mapped_column(String(2), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Need(Base):
+    """A need or target group of the controlled vocabulary, with the words people use for it."""
+
+    __tablename__ = "need"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    label_lv: Mapped[str] = mapped_column(String(120))
+    label_en: Mapped[str] = mapped_column(String(120))
+    keywords_lv: Mapped[str] = mapped_column(Text, default="")
+    keywords_en: Mapped[str] = mapped_column(Text, default="")
 
 
 class PracticeNeed(Base):

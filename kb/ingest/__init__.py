@@ -63,6 +63,7 @@ def parse_handbook(text: str, curation: Curation) -> Handbook:
         references=merge_references(per_area_refs, curation),
         quality_domains=parse_criteria(sections.criteria),
         glossary=parse_glossary(sections.glossary),
+        needs=list(curation.needs),
     )
 
 

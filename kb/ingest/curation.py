@@ -37,6 +37,8 @@ class Need:
     code: str
     lv: str
     en: str
+    keywords_lv: str = ""
+    keywords_en: str = ""
 
 
 @dataclass
@@ -74,7 +76,8 @@ def load_curation(folder: Path | str) -> Curation:
     references = _read(folder / "references.toml", required=False)
     english = _read(folder / "practices_en.toml", required=False)
     needs = _read(folder / "needs.toml", required=False)
-    vocabulary = [Need(n["code"], n["lv"], n["en"]) for n in needs.get("need", [])]
+    vocabulary = [Need(n["code"], n["lv"], n["en"], n.get("keywords_lv", ""),
+                       n.get("keywords_en", "")) for n in needs.get("need", [])]
     known = {n.code for n in vocabulary}
     practice_needs = needs.get("practices", {})
     for practice_id, codes in practice_needs.items():

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from kb.ingest.curation import CurationError
 from kb.ingest.records import Handbook
 from kb.models import (CURATOR, HANDBOOK, Area, Checklist, ChecklistItem, GlossaryTerm,
-                       GuidingQuestion, Practice, PracticeCountry, PracticeNeed, QualityDomain,
-                       QualityIndicator, Reference, SuccessFactor, area_reference)
+                       GuidingQuestion, Need, Practice, PracticeCountry, PracticeNeed,
+                       QualityDomain, QualityIndicator, Reference, SuccessFactor, area_reference)
 
 
 @dataclass
@@ -59,8 +59,12 @@ def load_handbook(handbook: Handbook, session: Session) -> LoadReport:
     for term in handbook.glossary:
         _upsert(session, GlossaryTerm, term.id, position=term.position, term=term.term,
                 definition=term.definition)
+    for position, need in enumerate(handbook.needs, 1):
+        _upsert(session, Need, need.code, position=position, label_lv=need.lv, label_en=need.en,
+                keywords_lv=need.keywords_lv, keywords_en=need.keywords_en)
     session.flush()
     _remove_stale(session, GlossaryTerm, {t.id for t in handbook.glossary}, report)
+    _remove_stale(session, Need, {n.code for n in handbook.needs}, report)
     report.counts = {
         "areas": len(handbook.areas),
         "success_factors": sum(len(a.success_factors) for a in handbook.areas),
@@ -73,6 +77,7 @@ def load_handbook(handbook: Handbook, session: Session) -> LoadReport:
         "quality_indicators": sum(len(q.indicators) for d in handbook.quality_domains
                                   for q in d.questions),
         "glossary_terms": len(handbook.glossary),
+        "needs": len(handbook.needs),
     }
     report.per_area = dict(sorted(Counter(p.area for p in handbook.practices).items()))
     report.per_country = dict(Counter(c for p in handbook.practices for c in p.countries)

@@ -128,6 +128,7 @@ class Handbook:
     references: list[ReferenceRecord]
     quality_domains: list[QualityDomainRecord]
     glossary: list[GlossaryTermRecord]
+    needs: list = field(default_factory=list)  # kb.ingest.curation.Need, from corpus/needs.toml
 
     @property
     def checklists(self) -> list[ChecklistRecord]:

@@ -11,8 +11,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from whoosh.analysis import (Filter, LowercaseFilter, RegexTokenizer, StemmingAnalyzer,
-                             StopFilter)
+from whoosh.analysis import (STOP_WORDS, Filter, LowercaseFilter, RegexTokenizer,
+                             StemmingAnalyzer, StopFilter)
 
 TOKEN = r"\w+(?:[.'’-]\w+)*"
 
@@ -44,6 +44,12 @@ def fold(text: str) -> str:
 
 FOLDED_STOP_WORDS = frozenset(fold(w) for w in LATVIAN_STOP_WORDS)
 
+# Words every document of a refugee-inclusion handbook uses: they carry no information for
+# ranking, and in short titles ("Bēgļi bēgļiem") they outweighed what a query was about.
+DOMAIN_WORDS_LV = ("bēglis", "bēgļi", "bēgļu", "bēgļiem", "bēgļus", "bēgle", "bēgles", "bēglēm",
+                   "bēglim")
+DOMAIN_WORDS_EN = ("refugee", "refugees")
+
 
 @lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
@@ -65,6 +71,10 @@ def _unpalatalize(base: str, suffix: str) -> str:
     return base
 
 
+def _domain_stems() -> frozenset[str]:
+    return frozenset(stem(fold(w)) for w in DOMAIN_WORDS_LV)
+
+
 class LatvianStemFilter(Filter):
     """Whoosh filter applying `stem` to folded tokens."""
 
@@ -84,19 +94,23 @@ class FoldFilter(Filter):
 
 
 def latvian_analyzer():
-    """Tokenize, lower-case, fold diacritics, drop stop words, stem."""
+    """Tokenize, lower-case, fold diacritics, drop stop words, stem, drop domain words."""
     return (RegexTokenizer(TOKEN) | LowercaseFilter() | FoldFilter()
-            | StopFilter(stoplist=FOLDED_STOP_WORDS, minsize=1) | LatvianStemFilter())
+            | StopFilter(stoplist=FOLDED_STOP_WORDS, minsize=1) | LatvianStemFilter()
+            | StopFilter(stoplist=_domain_stems(), minsize=1))
 
 
 def folded_analyzer():
     """Tokenize, lower-case, fold diacritics: the unstemmed field for exact word forms."""
-    return RegexTokenizer(TOKEN) | LowercaseFilter() | FoldFilter()
+    return (RegexTokenizer(TOKEN) | LowercaseFilter() | FoldFilter()
+            | StopFilter(stoplist=FOLDED_STOP_WORDS | {fold(w) for w in DOMAIN_WORDS_LV},
+                         minsize=1))
 
 
 def english_analyzer():
     """English words, stop words and Porter stems (Whoosh's StemmingAnalyzer)."""
-    return StemmingAnalyzer(expression=TOKEN) | FoldFilter()
+    return StemmingAnalyzer(expression=TOKEN,
+                            stoplist=STOP_WORDS | frozenset(DOMAIN_WORDS_EN)) | FoldFilter()
 
 
 def latvian_terms(text: str) -> list[str]:

@@ -1,0 +1,86 @@
+"""Evaluation of search on the development set: nDCG@10, MRR@10 and Recall@10 per slice.
+
+The set (corpus/eval/search.toml) holds realistic queries -- Latvian with and without
+diacritics, English -- each with the practices judged relevant to it.
+"""
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.search import Filters, SearchIndex
+
+K = 10
+SLICES = ("lv", "lv-ascii", "en")
+METRICS = ("ndcg@10", "mrr@10", "recall@10")
+
+
+@dataclass(frozen=True)
+class EvalQuery:
+    text: str
+    lang: str
+    need: str
+    relevant: frozenset[str]
+
+
+def load_queries(path: Path) -> list[EvalQuery]:
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    queries = [EvalQuery(q["text"], q["lang"], q.get("need", ""), frozenset(q["relevant"]))
+               for q in data.get("query", [])]
+    bad = [q.text for q in queries if q.lang not in SLICES or not q.relevant]
+    if not queries or bad:
+        raise ValueError(f"{path}: every query needs a lang in {SLICES} and relevant IDs: {bad}")
+    return queries
+
+
+def ndcg(ranked: list[str], relevant: frozenset[str], k: int = K) -> float:
+    gains = sum(1.0 / math.log2(i + 2) for i, r in enumerate(ranked[:k]) if r in relevant)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(k, len(relevant))))
+    return gains / ideal if ideal else 0.0
+
+
+def mrr(ranked: list[str], relevant: frozenset[str], k: int = K) -> float:
+    return next((1.0 / (i + 1) for i, r in enumerate(ranked[:k]) if r in relevant), 0.0)
+
+
+def recall(ranked: list[str], relevant: frozenset[str], k: int = K) -> float:
+    return len(set(ranked[:k]) & relevant) / len(relevant)
+
+
+def ranked_practices(index: SearchIndex, query: str, mode: str, **options) -> list[str]:
+    """Practice IDs for ``query``, best first (the set judges practices only)."""
+    ranked = index.rank(query, Filters(types=("practice",)), mode=mode, **options)
+    return [key.split(":", 1)[1] for key, _, _ in ranked[:K]]
+
+
+def evaluate(index: SearchIndex, queries: list[EvalQuery], runs: dict[str, dict]) -> dict:
+    """Metrics per run and slice: {run: {slice: {metric: value}}}; slice "all" included.
+
+    ``runs`` maps a run's name to its search options (mode, fusion, weights).
+    """
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    for name, options in runs.items():
+        per_query = []
+        for q in queries:
+            ranked = ranked_practices(index, q.text, **options)
+            per_query.append((q.lang, ndcg(ranked, q.relevant), mrr(ranked, q.relevant),
+                              recall(ranked, q.relevant)))
+        table[name] = {}
+        for slice_name in (*SLICES, "all"):
+            rows = [r for r in per_query if slice_name in ("all", r[0])]
+            table[name][slice_name] = {
+                metric: round(sum(r[i + 1] for r in rows) / len(rows), 3) if rows else 0.0
+                for i, metric in enumerate(METRICS)}
+    return table
+
+
+def format_table(table: dict, counts: dict[str, int]) -> str:
+    """The metrics as a fixed-width text table, one row per run and slice."""
+    lines = [f"{'run':<18}{'slice':<10}{'queries':>8}" + "".join(f"{m:>11}" for m in METRICS)]
+    for run, slices in table.items():
+        for slice_name, values in slices.items():
+            lines.append(f"{run:<18}{slice_name:<10}{counts.get(slice_name, 0):>8}"
+                         + "".join(f"{values[m]:>11.3f}" for m in METRICS))
+    return "\n".join(lines)

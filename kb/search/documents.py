@@ -1,0 +1,118 @@
+"""Search documents: every record type flattened into one shape the indexes share."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from kb.models import (PUBLISHED, Area, Checklist, ChecklistItem, GlossaryTerm, Need, Practice,
+                       Reference, SuccessFactor)
+
+TYPES = ("practice", "reference", "success_factor", "checklist_item", "glossary_term", "area")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One searchable record. `key` is "<type>:<record id>", unique across types."""
+
+    type: str
+    record_id: str
+    title: str
+    text: str
+    organisation: str = ""
+    english: str = ""  # English title and summary, or an English citation
+    areas: tuple[int, ...] = ()
+    countries: tuple[str, ...] = ()
+    factor: str = ""
+    needs: tuple[str, ...] = ()
+    need_terms: str = ""  # labels and keywords of the needs, in Latvian and English
+    position: int = 0
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}:{self.record_id}"
+
+    @property
+    def passages(self) -> list[str]:
+        """Texts the embedder encodes for this document: Latvian, and English when there is one."""
+        latvian = ". ".join(part for part in (self.title, self.organisation, self.text) if part)
+        return [latvian, self.english] if self.english else [latvian]
+
+    @property
+    def content_hash(self) -> str:
+        payload = json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        for name in ("areas", "countries", "needs"):
+            data[name] = list(data[name])
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> Document:
+        return cls(**{**data, "areas": tuple(data["areas"]), "countries": tuple(data["countries"]),
+                      "needs": tuple(data["needs"])})
+
+
+def need_terms(codes, needs: dict[str, Need]) -> str:
+    return " ".join(f"{n.label_lv} {n.keywords_lv} {n.label_en} {n.keywords_en}"
+                    for n in (needs.get(c) for c in codes) if n)
+
+
+def practice_document(p: Practice, needs: dict[str, Need]) -> Document:
+    english = ". ".join(part for part in (p.title_en, p.summary_en) if part)
+    return Document(type="practice", record_id=p.id, title=p.title, text=p.text,
+                    organisation=p.organisation, english=english, areas=(p.area_id,),
+                    countries=tuple(p.country_codes), factor=p.success_factor_id or "",
+                    needs=tuple(p.need_codes), need_terms=need_terms(p.need_codes, needs),
+                    position=p.position,
+                    extra={"city": p.city, "title_en": p.title_en, "source": p.source})
+
+
+def load_documents(session: Session) -> list[Document]:
+    """Every searchable record in the database, as documents (published practices only)."""
+    docs: list[Document] = []
+    needs = {n.code: n for n in session.scalars(select(Need))}
+    practices = session.scalars(
+        select(Practice).where(Practice.status == PUBLISHED)
+        .options(selectinload(Practice.countries), selectinload(Practice.needs))
+        .order_by(Practice.position, Practice.id))
+    docs += [practice_document(p, needs) for p in practices]
+    for r in session.scalars(select(Reference).options(selectinload(Reference.areas))
+                             .order_by(Reference.position)):
+        docs.append(Document(type="reference", record_id=r.id, title=r.title, text=r.description,
+                             organisation=r.authors, english=r.citation,
+                             areas=tuple(a.id for a in r.areas), position=r.position))
+    for f in session.scalars(select(SuccessFactor).order_by(SuccessFactor.area_id,
+                                                            SuccessFactor.position)):
+        docs.append(Document(type="success_factor", record_id=f.id, title=f.name,
+                             text=f.description, areas=(f.area_id,), factor=f.id,
+                             position=f.area_id * 100 + f.position))
+    items = session.scalars(select(ChecklistItem).join(Checklist)
+                            .order_by(Checklist.area_id, Checklist.position, ChecklistItem.position))
+    for i, item in enumerate(items, 1):
+        area = item.checklist.area_id
+        docs.append(Document(type="checklist_item", record_id=item.id, title=item.text,
+                             text=item.checklist.title, areas=(area,) if area else (),
+                             position=i, extra={"checklist": item.checklist_id}))
+    for t in session.scalars(select(GlossaryTerm).order_by(GlossaryTerm.position)):
+        docs.append(Document(type="glossary_term", record_id=t.id, title=t.term,
+                             text=t.definition, position=t.position))
+    for a in session.scalars(select(Area).order_by(Area.id)):
+        docs.append(Document(type="area", record_id=str(a.id), title=a.title,
+                             text="\n\n".join([a.motto, a.introduction, *a.benefits]),
+                             areas=(a.id,), position=a.id))
+    return docs
+
+
+def corpus_hash(documents: list[Document]) -> str:
+    """A fingerprint of the indexed content: changes whenever any document does."""
+    digest = hashlib.sha256()
+    for h in sorted(d.key + d.content_hash for d in documents):
+        digest.update(h.encode())
+    return digest.hexdigest()[:16]

@@ -1,0 +1,135 @@
+"""Lexical retrieval: a Whoosh index over every document type, with Latvian and English fields.
+
+User input is never parsed as Whoosh query syntax: it is plain words and "quoted phrases".
+`NOT`, `*`, `field:value`, stray quotes and brackets are ordinary characters, so no input can
+change the query's meaning behind the user's back or make it raise.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import scoring
+from whoosh.fields import ID, KEYWORD, TEXT, Schema
+from whoosh.query import And, Or, Phrase, Query, Term
+
+from kb.search.analysis import english_analyzer, folded_analyzer, latvian_analyzer
+from kb.search.documents import Document
+
+# Field boosts: title > organisation > text; the unstemmed and English fields back them up.
+SEARCH_FIELDS = {
+    "title": 4.0, "title_exact": 2.0, "organisation": 2.5, "text": 1.0, "text_exact": 0.6,
+    "english": 1.5, "needs_lv": 1.0, "needs_en": 1.0,
+}
+PHRASE_FIELDS = ("title", "text", "english")
+_PHRASE = re.compile(r'"([^"]+)"')
+
+
+def make_schema() -> Schema:
+    lv, exact, en = latvian_analyzer(), folded_analyzer(), english_analyzer()
+    return Schema(
+        key=ID(stored=True, unique=True),
+        type=ID(), area=KEYWORD(commas=True), country=KEYWORD(commas=True),
+        factor=ID(), need=KEYWORD(commas=True),
+        title=TEXT(analyzer=lv, field_boost=SEARCH_FIELDS["title"]),
+        title_exact=TEXT(analyzer=exact, field_boost=SEARCH_FIELDS["title_exact"]),
+        organisation=TEXT(analyzer=lv, field_boost=SEARCH_FIELDS["organisation"]),
+        text=TEXT(analyzer=lv, field_boost=SEARCH_FIELDS["text"]),
+        text_exact=TEXT(analyzer=exact, field_boost=SEARCH_FIELDS["text_exact"]),
+        english=TEXT(analyzer=en, field_boost=SEARCH_FIELDS["english"]),
+        needs_lv=TEXT(analyzer=lv, field_boost=SEARCH_FIELDS["needs_lv"]),
+        needs_en=TEXT(analyzer=en, field_boost=SEARCH_FIELDS["needs_en"]),
+    )
+
+
+def _fields(doc: Document) -> dict:
+    return dict(key=doc.key, type=doc.type, area=",".join(map(str, doc.areas)),
+                country=",".join(doc.countries), factor=doc.factor, need=",".join(doc.needs),
+                title=doc.title, title_exact=doc.title, organisation=doc.organisation,
+                text=doc.text, text_exact=doc.text, english=doc.english,
+                needs_lv=doc.need_terms, needs_en=doc.need_terms)
+
+
+def parse_user_query(text: str) -> tuple[list[str], str]:
+    """Split input into balanced "phrases" and the remaining plain text (stray quotes dropped)."""
+    phrases = [p.strip() for p in _PHRASE.findall(text) if p.strip()]
+    rest = _PHRASE.sub(" ", text).replace('"', " ")
+    return phrases, rest
+
+
+class LexicalIndex:
+    """A Whoosh index in ``folder``."""
+
+    def __init__(self, ix):
+        self._ix = ix
+        self._schema = ix.schema
+        self._searcher = ix.searcher(weighting=scoring.BM25F())
+
+    @classmethod
+    def build(cls, folder: Path, documents: list[Document]) -> LexicalIndex:
+        folder.mkdir(parents=True, exist_ok=True)
+        ix = whoosh_index.create_in(str(folder), make_schema())
+        writer = ix.writer(limitmb=256)
+        for doc in documents:
+            writer.add_document(**_fields(doc))
+        writer.commit()
+        return cls(ix)
+
+    @classmethod
+    def open(cls, folder: Path) -> LexicalIndex:
+        return cls(whoosh_index.open_dir(str(folder)))
+
+    def close(self) -> None:
+        self._searcher.close()
+        self._ix.close()
+
+    def query(self, text: str) -> Query | None:
+        """The Whoosh query for a user's input, or None when it has no searchable word."""
+        phrases, rest = parse_user_query(text)
+        parts: list[Query] = []
+        for field in SEARCH_FIELDS:
+            analyzer = self._schema[field].analyzer
+            terms = dict.fromkeys(t.text for t in analyzer(" ".join([rest, *phrases])))
+            parts += [Term(field, term) for term in terms]
+        for phrase in phrases:
+            for field in PHRASE_FIELDS:
+                terms = [t.text for t in self._schema[field].analyzer(phrase)]
+                if len(terms) > 1:
+                    parts.append(Phrase(field, terms, boost=2.0))
+        return Or(parts) if parts else None
+
+    def search(self, text: str, limit: int, filters: Query | None = None) -> list[tuple[str, float]]:
+        """The ``limit`` best (key, score) pairs for ``text`` within ``filters``."""
+        query = self.query(text)
+        if query is None:
+            return []
+        hits = self._searcher.search(query, limit=limit, filter=filters)
+        return [(hit["key"], float(hit.score)) for hit in hits]
+
+    @staticmethod
+    def filter_query(types=(), area=None, country=None, factor=None, need=None) -> Query | None:
+        parts: list[Query] = []
+        if types:
+            parts.append(Or([Term("type", t) for t in types]))
+        for field, value in (("area", area), ("country", country), ("factor", factor),
+                             ("need", need)):
+            if value not in (None, ""):
+                parts.append(Term(field, str(value)))
+        return And(parts) if parts else None
+
+    def upsert(self, doc: Document) -> None:
+        writer = self._ix.writer()
+        writer.update_document(**_fields(doc))
+        writer.commit()
+        self._searcher = self._searcher.refresh()
+
+    def delete(self, key: str) -> None:
+        writer = self._ix.writer()
+        writer.delete_by_term("key", key)
+        writer.commit()
+        self._searcher = self._searcher.refresh()
+
+    @property
+    def doc_count(self) -> int:
+        return self._searcher.doc_count()
