@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -15,17 +17,41 @@ def cli() -> None:
     """kb: good practices for the inclusion of refugees, searchable."""
 
 
+@contextmanager
+def user_errors():
+    """Turn the library's expected failures into one-line messages and exit code 1."""
+    from kb.db import SchemaError
+    from kb.search import EmbedderError, IndexUnavailable
+    try:
+        yield
+    except (SchemaError, EmbedderError, IndexUnavailable, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _engine():
+    from kb.db import make_engine
+    return make_engine()
+
+
+def _documents(engine):
+    from kb.db import session_factory
+    from kb.search import load_documents
+    with session_factory(engine)() as session:
+        return load_documents(session)
+
+
 @cli.command()
 @click.argument("path", required=False, type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def ingest(path: Path | None, as_json: bool) -> None:
     """Ingest the handbook text into the database (default: KB_CORPUS)."""
-    from kb.db import make_engine
     from kb.ingest import IngestError, ingest as run_ingest
 
     path = path or Path(config.setting("KB_CORPUS"))
+    with user_errors():
+        engine = _engine()
     try:
-        report = run_ingest(path, make_engine(), config.setting("KB_CURATION_DIR"))
+        report = run_ingest(path, engine, config.setting("KB_CURATION_DIR"))
     except IngestError as exc:
         raise click.ClickException(f"{exc}\nThe database was left unchanged.") from None
     summary = {
@@ -51,6 +77,110 @@ def ingest(path: Path | None, as_json: bool) -> None:
     if report.load.removed:
         click.echo("Removed (no longer in the handbook): "
                    + ", ".join(f"{k} {v}" for k, v in report.load.removed.items()))
+
+
+@cli.command()
+def index() -> None:
+    """Build the search indexes from the database into KB_INDEX_DIR (atomically)."""
+    from kb.search import build_index, default_embedder
+
+    with user_errors():
+        documents = _documents(_engine())
+        if not documents:
+            raise click.ClickException("the database has no records: run `kb ingest` first")
+        embedder = default_embedder()
+        total = sum(len(d.passages) for d in documents)
+        with click.progressbar(length=total, label=f"Embedding {total} passages",
+                               show_eta=True) as bar:
+            folder = build_index(Path(config.setting("KB_INDEX_DIR")), documents, embedder,
+                                 progress=bar.update)
+    from kb.search.store import read_meta
+    meta = read_meta(folder)
+    click.echo(f"Indexed {meta['documents']} documents with {meta['embedder']} in "
+               f"{meta['build_seconds']} s -> {folder}")
+
+
+def _plain(snippet: str) -> str:
+    return re.sub(r"</?mark>", "", snippet).replace("&quot;", '"').replace("&#x27;", "'") \
+        .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+@cli.command()
+@click.argument("query", default="")
+@click.option("--type", "types", multiple=True, type=click.Choice(
+    ["practice", "reference", "success_factor", "checklist_item", "glossary_term", "area"]),
+    help="Only this record type (repeatable).")
+@click.option("--area", type=click.IntRange(1, 6), help="Only this key area (1-6).")
+@click.option("--country", type=str, help="Only this country (ISO 3166-1 alpha-2, e.g. PL).")
+@click.option("--need", type=str, help="Only this need (e.g. housing; see corpus/needs.toml).")
+@click.option("--factor", type=str, help="Only this success factor ID.")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True,
+              help="Results to show.")
+@click.option("--offset", type=click.IntRange(0), default=0, help="Results to skip.")
+@click.option("--mode", type=click.Choice(["hybrid", "lexical", "dense"]), default="hybrid",
+              show_default=True, help="Retriever(s) to use.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def search(query, types, area, country, need, factor, limit, offset, mode, as_json) -> None:
+    """Search good practices and everything else in the handbook."""
+    from kb.search import Filters, corpus_hash, open_index
+
+    with user_errors():
+        if len(query) > 1000:
+            raise click.BadParameter("at most 1000 characters", param_hint="QUERY")
+        country = country.upper() if country else None
+        if country and not re.fullmatch(r"[A-Z]{2}", country):
+            raise click.BadParameter("an ISO 3166-1 alpha-2 code such as PL", param_hint="--country")
+        engine = _engine()
+        index = open_index(expected_hash=corpus_hash(_documents(engine)))
+        results = index.search(query, Filters(tuple(types), area, country, factor, need),
+                               limit=limit, offset=offset, mode=mode)
+    if as_json:
+        click.echo(json.dumps({
+            "query": results.query, "total": results.total,
+            "results": [{"id": h.record_id, "type": h.type, "title": h.title,
+                         "snippet": h.snippet, "score": h.score, "area": list(h.areas),
+                         "country": list(h.countries), "success_factor": h.factor or None,
+                         "needs": list(h.needs), "retrievers": list(h.retrievers)}
+                        for h in results.hits],
+            "facets": results.facets}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{results.total} results for {query!r}" if query else f"{results.total} records")
+    for rank, hit in enumerate(results.hits, offset + 1):
+        where = ",".join(hit.countries) or "-"
+        click.echo(f"{rank:>3}. [{hit.type}] {hit.title}  ({where}; area {','.join(map(str, hit.areas)) or '-'};"
+                   f" {'+'.join(hit.retrievers) or 'listing'}; {hit.score:.4f})")
+        click.echo(f"     id: {hit.record_id}")
+        click.echo(f"     {_plain(hit.snippet)[:200]}")
+
+
+@cli.command(name="eval")
+@click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Search evaluation set (default corpus/eval/search.toml).")
+@click.option("--without-english", is_flag=True,
+              help="Also measure an index without the English titles, summaries and need "
+                   "keywords, to show what they add.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+def evaluate(queries, without_english, as_json) -> None:
+    """Report nDCG@10, MRR@10 and Recall@10 per slice for lexical, dense and hybrid search."""
+    from kb import evaluation
+    from kb.search import corpus_hash, open_index
+
+    queries = queries or Path(config.setting("KB_CURATION_DIR")) / "eval" / "search.toml"
+    with user_errors():
+        eval_set = evaluation.load_queries(queries)
+        documents = _documents(_engine())
+        index = open_index(expected_hash=corpus_hash(documents))
+        table = evaluation.evaluate(index, eval_set, evaluation.RUNS)
+        if without_english:
+            table.update(evaluation.evaluate_without_english(index, documents, eval_set))
+    counts = evaluation.slice_counts(eval_set)
+    if as_json:
+        click.echo(json.dumps({"queries": counts, "metrics": table}, indent=2))
+        return
+    click.echo(evaluation.format_table(table, counts))
+    click.echo("")
+    for line in evaluation.check_targets(table):
+        click.echo(line)
 
 
 @cli.command()

@@ -15,6 +15,15 @@ from kb.search import Filters, SearchIndex
 K = 10
 SLICES = ("lv", "lv-ascii", "en")
 METRICS = ("ndcg@10", "mrr@10", "recall@10")
+# The runs `kb eval` reports: each retriever alone, plain RRF (the baseline), and kb's default.
+RUNS = {
+    "lexical": {"mode": "lexical"},
+    "dense": {"mode": "dense"},
+    "hybrid-rrf-plain": {"mode": "hybrid", "fusion": "rrf", "weights": {"lexical": 1, "dense": 1}},
+    "hybrid-weighted": {"mode": "hybrid", "fusion": "weighted"},
+    "hybrid": {"mode": "hybrid"},
+}
+TARGETS = {"lv": 0.85, "lv-ascii": 0.80, "en": 0.70}
 
 
 @dataclass(frozen=True)
@@ -78,9 +87,50 @@ def evaluate(index: SearchIndex, queries: list[EvalQuery], runs: dict[str, dict]
 
 def format_table(table: dict, counts: dict[str, int]) -> str:
     """The metrics as a fixed-width text table, one row per run and slice."""
-    lines = [f"{'run':<18}{'slice':<10}{'queries':>8}" + "".join(f"{m:>11}" for m in METRICS)]
+    lines = [f"{'run':<20}{'slice':<10}{'queries':>8}" + "".join(f"{m:>11}" for m in METRICS)]
     for run, slices in table.items():
         for slice_name, values in slices.items():
-            lines.append(f"{run:<18}{slice_name:<10}{counts.get(slice_name, 0):>8}"
+            lines.append(f"{run:<20}{slice_name:<10}{counts.get(slice_name, 0):>8}"
                          + "".join(f"{values[m]:>11.3f}" for m in METRICS))
     return "\n".join(lines)
+
+
+def slice_counts(queries: list[EvalQuery]) -> dict[str, int]:
+    counts = {s: sum(1 for q in queries if q.lang == s) for s in SLICES}
+    return {**counts, "all": len(queries)}
+
+
+def check_targets(table: dict) -> list[str]:
+    """One line per slice: the default hybrid against its target and the best single retriever."""
+    lines = []
+    for slice_name, target in TARGETS.items():
+        hybrid = table["hybrid"][slice_name]["ndcg@10"]
+        best = max(table["lexical"][slice_name]["ndcg@10"], table["dense"][slice_name]["ndcg@10"])
+        verdict = "met" if hybrid >= target else "MISSED"
+        lines.append(f"{slice_name:<9} hybrid nDCG@10 {hybrid:.3f}: target {target:.2f} {verdict}; "
+                     f"{'>=' if hybrid >= best else '<'} best single retriever {best:.3f}")
+    return lines
+
+
+def evaluate_without_english(index: SearchIndex, documents, queries) -> dict:
+    """Metrics of the default hybrid on an index whose documents lack English and need terms."""
+    import dataclasses
+    import tempfile
+
+    from kb.search import build_index
+    from kb.search.index import CACHE_FILE
+
+    stripped = [dataclasses.replace(d, english="", need_terms="") for d in documents]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        cache = index.folder.parent / CACHE_FILE
+        if cache.exists():  # reuse the embeddings already computed for the Latvian passages
+            (root / CACHE_FILE).write_bytes(cache.read_bytes())
+        build_index(root, stripped, index.embedder)
+        ablated = SearchIndex.open(root, index.embedder)
+        try:
+            table = evaluate(ablated, queries, {"hybrid-no-english": {"mode": "hybrid"},
+                                                "lexical-no-english": {"mode": "lexical"}})
+        finally:
+            ablated.close()
+    return table

@@ -70,10 +70,13 @@ def test_a_handbook_practice_removed_from_the_data_is_removed_from_the_database(
     text = (data / "practices.toml").read_text(encoding="utf-8")
     entry = text.index("[[practice]]\nanchor = \"Jildirimas")
     (data / "practices.toml").write_text(text[:entry], encoding="utf-8")
-    # The removed example's text now continues the example before it.
-    for name in ("practices_en.toml", "needs.toml"):
-        if (data / name).exists():
-            (data / name).unlink()
+    # The removed example's text now continues the example before it; its annotations go too.
+    needs = (data / "needs.toml").read_text(encoding="utf-8")
+    (data / "needs.toml").write_text("\n".join(
+        line for line in needs.splitlines() if not line.startswith("jildirimas-")), encoding="utf-8")
+    english = (data / "practices_en.toml").read_text(encoding="utf-8")
+    (data / "practices_en.toml").write_text(
+        english[:english.index("[practice.jildirimas-")], encoding="utf-8")
     report = ingest(CORPUS, engine, data)
     assert report.load.removed == {"practice": 1}
     with transaction(engine) as session:

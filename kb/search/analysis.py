@@ -107,6 +107,24 @@ def folded_analyzer():
                          minsize=1))
 
 
+class TruncateFilter(Filter):
+    """Keep the first ``length`` letters of a word: a crude stemmer that also joins derived
+    words and compounds ("meklēšana"/"meklēt", "fokusgrupas"/"fokusa grupas")."""
+
+    def __init__(self, length: int = 5):
+        self.length = length
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = token.text[:self.length]
+            yield token
+
+
+def truncating_analyzer(length: int = 5):
+    """Folded words cut to their first ``length`` letters (stop and domain words dropped)."""
+    return folded_analyzer() | TruncateFilter(length)
+
+
 def english_analyzer():
     """English words, stop words and Porter stems (Whoosh's StemmingAnalyzer)."""
     return StemmingAnalyzer(expression=TOKEN,
@@ -121,3 +139,29 @@ def latvian_terms(text: str) -> list[str]:
 def words(text: str) -> list[str]:
     """Plain word tokens of a user's query (operators and punctuation are just characters)."""
     return re.findall(r"\w+", text)
+
+
+def accent_table(texts) -> dict[str, str]:
+    """Map each folded word of ``texts`` to its most frequent spelling with diacritics."""
+    counts: dict[str, dict[str, int]] = {}
+    for text in texts:
+        for word in re.findall(r"\w+", text.lower()):
+            forms = counts.setdefault(fold(word), {})
+            forms[word] = forms.get(word, 0) + 1
+    table = {}
+    for folded, forms in counts.items():
+        best = max(forms, key=lambda w: (forms[w], w))
+        if best != folded and folded not in STOP_WORDS:  # "for" must not become "för"
+            table[folded] = best
+    return table
+
+
+def restore_accents(query: str, table: dict[str, str]) -> str:
+    """Put diacritics back into a query typed without them ('majoklis' -> 'mājoklis').
+
+    The embedder reads Latvian far better with its letters; a query that already has
+    diacritics, and words the corpus never spells with them, are left as typed.
+    """
+    if not query.isascii():
+        return query
+    return re.sub(r"\w+", lambda m: table.get(m.group().lower(), m.group()), query)

@@ -145,6 +145,8 @@ class EmbeddingCache:
                 f"({','.join('?' * len(chunk))})", [embedder.name, *chunk]).fetchall()
             found.update((d, np.frombuffer(v, dtype=np.float32)) for d, v in rows)
         missing = sorted({d: t for d, t in zip(digests, texts) if d not in found}.items())
+        if progress:
+            progress(len(digests) - len(missing))
         for start in range(0, len(missing), batch):
             part = missing[start:start + batch]
             vectors = embedder.encode_passages([t for _, t in part])

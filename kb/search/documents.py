@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import select
@@ -38,9 +39,15 @@ class Document:
 
     @property
     def passages(self) -> list[str]:
-        """Texts the embedder encodes for this document: Latvian, and English when there is one."""
-        latvian = ". ".join(part for part in (self.title, self.organisation, self.text) if part)
-        return [latvian, self.english] if self.english else [latvian]
+        """Texts the embedder encodes: the title with each part of the text, and the English.
+
+        A short query matches one part of a long text better than the whole of it, so long
+        texts are cut at sentences into parts of about CHUNK characters (the document scores
+        as its best part).
+        """
+        head = ". ".join(part for part in (self.title, self.organisation) if part)
+        parts = [f"{head}. {chunk}" for chunk in chunks(self.text)] or [head]
+        return parts + [self.english] if self.english else parts
 
     @property
     def content_hash(self) -> str:
@@ -57,6 +64,21 @@ class Document:
     def from_json(cls, data: dict) -> Document:
         return cls(**{**data, "areas": tuple(data["areas"]), "countries": tuple(data["countries"]),
                       "needs": tuple(data["needs"])})
+
+
+CHUNK = 400
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZĀČĒĢĪĶĻŅŠŪŽ\"“0-9])")
+
+
+def chunks(text: str, size: int = CHUNK) -> list[str]:
+    """Split ``text`` into parts of about ``size`` characters at sentence ends."""
+    parts: list[str] = []
+    for sentence in _SENTENCE_END.split(" ".join(text.split())):
+        if parts and len(parts[-1]) + len(sentence) < size:
+            parts[-1] += " " + sentence
+        elif sentence:
+            parts.append(sentence)
+    return parts
 
 
 def need_terms(codes, needs: dict[str, Need]) -> str:

@@ -9,12 +9,15 @@ from __future__ import annotations
 RRF_K = 60
 
 
-def rrf(rankings: dict[str, list[tuple[str, float]]], k: int = RRF_K):
+def rrf(rankings: dict[str, list[tuple[str, float]]], k: int = RRF_K,
+        weights: dict[str, float] | None = None):
+    """Reciprocal-rank fusion; ``weights`` scale each retriever's contribution (default 1)."""
     scores: dict[str, float] = {}
     found: dict[str, list[str]] = {}
     for name, ranking in rankings.items():
+        weight = (weights or {}).get(name, 1.0)
         for rank, (key, _score) in enumerate(ranking, 1):
-            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
+            scores[key] = scores.get(key, 0.0) + weight / (k + rank)
             found.setdefault(key, []).append(name)
     return _ordered(scores, found)
 

@@ -14,13 +14,14 @@ from whoosh import scoring
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.query import And, Or, Phrase, Query, Term
 
-from kb.search.analysis import english_analyzer, folded_analyzer, latvian_analyzer
+from kb.search.analysis import (english_analyzer, folded_analyzer, latvian_analyzer,
+                                truncating_analyzer)
 from kb.search.documents import Document
 
 # Field boosts: title > organisation > text; the unstemmed and English fields back them up.
 SEARCH_FIELDS = {
-    "title": 4.0, "title_exact": 2.0, "organisation": 2.5, "text": 1.0, "text_exact": 0.6,
-    "english": 1.5, "needs_lv": 1.0, "needs_en": 1.0,
+    "title": 1.5, "title_exact": 0.5, "organisation": 1.2, "text": 1.0, "text_exact": 0.6,
+    "english": 5.0, "needs_lv": 2.0, "needs_en": 2.0, "prefixes": 1.0,
 }
 PHRASE_FIELDS = ("title", "text", "english")
 _PHRASE = re.compile(r'"([^"]+)"')
@@ -32,14 +33,15 @@ def make_schema() -> Schema:
         key=ID(stored=True, unique=True),
         type=ID(), area=KEYWORD(commas=True), country=KEYWORD(commas=True),
         factor=ID(), need=KEYWORD(commas=True),
-        title=TEXT(analyzer=lv, field_boost=SEARCH_FIELDS["title"]),
-        title_exact=TEXT(analyzer=exact, field_boost=SEARCH_FIELDS["title_exact"]),
-        organisation=TEXT(analyzer=lv, field_boost=SEARCH_FIELDS["organisation"]),
-        text=TEXT(analyzer=lv, field_boost=SEARCH_FIELDS["text"]),
-        text_exact=TEXT(analyzer=exact, field_boost=SEARCH_FIELDS["text_exact"]),
-        english=TEXT(analyzer=en, field_boost=SEARCH_FIELDS["english"]),
-        needs_lv=TEXT(analyzer=lv, field_boost=SEARCH_FIELDS["needs_lv"]),
-        needs_en=TEXT(analyzer=en, field_boost=SEARCH_FIELDS["needs_en"]),
+        title=TEXT(analyzer=lv),
+        title_exact=TEXT(analyzer=exact),
+        organisation=TEXT(analyzer=lv),
+        text=TEXT(analyzer=lv),
+        text_exact=TEXT(analyzer=exact),
+        english=TEXT(analyzer=en),
+        needs_lv=TEXT(analyzer=lv),
+        needs_en=TEXT(analyzer=en),
+        prefixes=TEXT(analyzer=truncating_analyzer()),
     )
 
 
@@ -48,7 +50,8 @@ def _fields(doc: Document) -> dict:
                 country=",".join(doc.countries), factor=doc.factor, need=",".join(doc.needs),
                 title=doc.title, title_exact=doc.title, organisation=doc.organisation,
                 text=doc.text, text_exact=doc.text, english=doc.english,
-                needs_lv=doc.need_terms, needs_en=doc.need_terms)
+                needs_lv=doc.need_terms, needs_en=doc.need_terms,
+                prefixes=" ".join((doc.title, doc.organisation, doc.text)))
 
 
 def parse_user_query(text: str) -> tuple[list[str], str]:
@@ -85,13 +88,17 @@ class LexicalIndex:
         self._ix.close()
 
     def query(self, text: str) -> Query | None:
-        """The Whoosh query for a user's input, or None when it has no searchable word."""
+        """The Whoosh query for a user's input, or None when it has no searchable word.
+
+        Every field's terms are OR-ed and BM25F scores add up: a word found in the title, the
+        English summary and the needs counts more than a word found once in the text.
+        """
         phrases, rest = parse_user_query(text)
+        plain = " ".join([rest, *phrases])
         parts: list[Query] = []
         for field in SEARCH_FIELDS:
-            analyzer = self._schema[field].analyzer
-            terms = dict.fromkeys(t.text for t in analyzer(" ".join([rest, *phrases])))
-            parts += [Term(field, term) for term in terms]
+            terms = dict.fromkeys(t.text for t in self._schema[field].analyzer(plain))
+            parts += [Term(field, term, boost=SEARCH_FIELDS[field]) for term in terms]
         for phrase in phrases:
             for field in PHRASE_FIELDS:
                 terms = [t.text for t in self._schema[field].analyzer(phrase)]
