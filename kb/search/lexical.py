@@ -129,13 +129,18 @@ class LexicalIndex:
         writer = self._ix.writer()
         writer.update_document(**_fields(doc))
         writer.commit()
-        self._searcher = self._searcher.refresh()
+        self._reopen()
 
     def delete(self, key: str) -> None:
         writer = self._ix.writer()
         writer.delete_by_term("key", key)
         writer.commit()
-        self._searcher = self._searcher.refresh()
+        self._reopen()
+
+    def _reopen(self) -> None:
+        # Searcher.refresh() can keep a deleted document visible; a new searcher never does.
+        self._searcher.close()
+        self._searcher = self._ix.searcher(weighting=scoring.BM25F())
 
     @property
     def doc_count(self) -> int:

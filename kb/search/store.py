@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from pathlib import Path
 
 FORMAT_VERSION = 1
@@ -30,7 +31,7 @@ def current_folder(root: Path) -> Path | None:
 
 def new_build_folder(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    folder = root / f".building-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    folder = root / f".building-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     return folder

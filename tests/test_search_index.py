@@ -1,0 +1,172 @@
+"""The search index on a tiny corpus with hand-checked rankings, and on the real handbook."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kb.evaluation import evaluate, load_queries
+from kb.search import Document, Filters, IndexUnavailable, SearchIndex, build_index
+from kb.search.store import current_folder, read_meta
+
+from conftest import CURATION
+
+TINY = [
+    Document("practice", "majoklu-programma", "Mājokļu programma ģimenēm",
+             "Pašvaldība izīrē dzīvokļus bēgļu ģimenēm uz diviem gadiem un palīdz ar īri.",
+             organisation="Rīgas dome", english="Housing programme for refugee families",
+             areas=(3,), countries=("LV",), factor="3-x", needs=("housing",), position=1),
+    Document("practice", "valodas-kursi", "Valodas kursi sievietēm",
+             "Latviešu valodas kursi sievietēm ar bērnu pieskatīšanu nodarbību laikā.",
+             english="Language courses for women with childcare", areas=(2,),
+             countries=("LV", "EE"), needs=("language", "women"), position=2),
+    Document("practice", "psihologs", "Psiholoģiskais atbalsts",
+             "Psihologs sniedz individuālas konsultācijas un atbalsta grupas.",
+             english="Psychological support: individual counselling and support groups",
+             areas=(2,), countries=("EE",), needs=("health",), position=3),
+    Document("glossary_term", "majoklis", "Mājoklis", "Vieta, kur dzīvot.", position=1),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory, embedder):
+    root = tmp_path_factory.mktemp("tiny")
+    build_index(root, TINY, embedder)
+    index = SearchIndex.open(root, embedder)
+    yield index
+    index.close()
+
+
+@pytest.mark.parametrize("query, first", [
+    ("mājoklis", "practice:majoklu-programma"),
+    ("majokli gimenem", "practice:majoklu-programma"),   # no diacritics, other case forms
+    ("valodas kursi", "practice:valodas-kursi"),
+    ("psychological support", "practice:psihologs"),     # English finds the Latvian record
+    ('"atbalsta grupas"', "practice:psihologs"),
+    ("Rīgas dome", "practice:majoklu-programma"),         # organisation field
+])
+def test_tiny_rankings(tiny, query, first):
+    assert tiny.search(query, Filters(types=("practice",))).hits[0].key == first
+
+
+def test_filters_and_facets(tiny):
+    results = tiny.search("", Filters(types=("practice",), country="EE"))
+    assert [h.record_id for h in results.hits] == ["valodas-kursi", "psihologs"]
+    assert results.facets["country"] == {"EE": 2, "LV": 1}
+    assert results.facets["need"]["health"] == 1
+    assert tiny.search("kursi", Filters(need="health")).total <= 1
+    assert tiny.search("", Filters(area=3)).total == 1
+    assert tiny.search("", Filters(types=("glossary_term",))).hits[0].title == "Mājoklis"
+
+
+def test_every_hit_says_which_retrievers_found_it(tiny):
+    hit = tiny.search("mājoklis ģimenēm").hits[0]
+    assert set(hit.retrievers) == {"lexical", "dense"}
+    assert "<mark>" in hit.snippet
+    assert tiny.search("", Filters()).hits[0].retrievers == ()
+
+
+@pytest.mark.parametrize("query", ["NOT x", "*", "title:foo", '"unbalanced', "((", ")]}",
+                                   "a" * 1000, "", "   ", "ā" * 300, "\x00", "mājoklis AND OR NOT"])
+def test_odd_queries_never_raise(tiny, query):
+    results = tiny.search(query)
+    assert isinstance(results.total, int) and results.total >= 0
+
+
+def test_operators_are_plain_words(tiny):
+    lexical = tiny.search("NOT mājoklis", mode="lexical")
+    assert lexical.hits[0].record_id in ("majoklu-programma", "majoklis")  # not negated
+    assert tiny.search("*", mode="lexical").total == 0
+    assert tiny.search("title:valodas", mode="lexical").hits[0].record_id == "valodas-kursi"
+
+
+def test_pagination(tiny):
+    everything = tiny.search("")
+    page = tiny.search("", limit=2, offset=2)
+    assert [h.key for h in page.hits] == [h.key for h in everything.hits[2:4]]
+    assert page.total == everything.total == 4
+
+
+def test_incremental_upsert_and_remove(tmp_path, embedder):
+    build_index(tmp_path, TINY[:2], embedder)
+    index = SearchIndex.open(tmp_path, embedder)
+    index.upsert(TINY[2])
+    assert index.search("psiholoģiskais").hits[0].key == "practice:psihologs"
+    changed = Document(**{**TINY[2].to_json(), "areas": (2,), "countries": ("EE",),
+                          "needs": ("health",), "title": "Mentori"})
+    index.upsert(changed)
+    assert index.search("", Filters(types=("practice",))).total == 3
+    index.remove("practice:psihologs")
+    assert "practice:psihologs" not in {h.key for h in index.search("psihologs").hits}
+    index.close()
+    reopened = SearchIndex.open(tmp_path, embedder)
+    assert reopened.search("", Filters()).total == 2
+    assert read_meta(reopened.folder)["documents"] == 2
+    reopened.close()
+
+
+def test_missing_stale_and_mismatched_indexes_name_kb_index(tmp_path, embedder):
+    with pytest.raises(IndexUnavailable, match="run `kb index`"):
+        SearchIndex.open(tmp_path / "none", embedder)
+    build_index(tmp_path, TINY, embedder)
+    with pytest.raises(IndexUnavailable, match="stale.*kb index"):
+        SearchIndex.open(tmp_path, embedder, expected_hash="0000")
+    meta_path = current_folder(tmp_path) / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "embedder": "other-model"}))
+    with pytest.raises(IndexUnavailable, match="other-model.*kb index"):
+        SearchIndex.open(tmp_path, embedder)
+    meta_path.write_text(json.dumps({**meta, "format": 0}))
+    with pytest.raises(IndexUnavailable, match="format 0"):
+        SearchIndex.open(tmp_path, embedder)
+
+
+def test_rebuild_swaps_atomically_and_reuses_embeddings(tmp_path, embedder):
+    first = build_index(tmp_path, TINY, embedder)
+    second = build_index(tmp_path, TINY, embedder)
+    assert first != second and not first.exists() and current_folder(tmp_path) == second
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".building-")]
+    calls = []
+    original = embedder.encode_passages
+    embedder.encode_passages = lambda texts: calls.append(texts) or original(texts)
+    try:
+        build_index(tmp_path, TINY, embedder)
+    finally:
+        del embedder.encode_passages
+    assert calls == []  # every passage came from the cache
+
+
+# -- the real handbook ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query, expected", [
+    ("mājoklis bēgļu ģimenēm", "laipni-lugti-majas"),
+    ("majoklis beglu gimenem", "laipni-lugti-majas"),
+    ("housing support for refugee families", "laipni-lugti-majas"),
+    ("mentoring for immigrant women", "womento"),
+    ("psiholoģiskais atbalsts", "mana-iespeja-polija"),
+])
+def test_handbook_queries_find_the_practice_in_the_top_five(handbook_index, query, expected):
+    hits = handbook_index.search(query, Filters(types=("practice",)), limit=5).hits
+    assert expected in [h.record_id for h in hits]
+
+
+def test_handbook_search_by_country(handbook_index):
+    results = handbook_index.search("", Filters(types=("practice",), country="GR"), limit=20)
+    assert {h.record_id for h in results.hits} == {
+        "karditsas-attistibas-agenturas-anka-fokusgrupas", "atenu-pasvaldibas-programma-beglu-jauniesiem",
+        "kethea-programma-imigrantiem-un-begliem-ar-atkaribam", "caritas-beglu-gimenu-dienas-centrs"}
+
+
+def test_handbook_covers_every_record_type(handbook_index):
+    facets = handbook_index.search("").facets["type"]
+    assert facets == {"practice": 62, "reference": 36, "success_factor": 30, "checklist_item": 93,
+                      "glossary_term": 19, "area": 6}
+
+
+def test_evaluation_does_not_fall_below_the_stored_baseline(handbook_index):
+    """Hybrid nDCG@10 per slice may not drop more than 0.03 below corpus/eval/baseline.json."""
+    baseline = json.loads((CURATION / "eval" / "baseline.json").read_text())
+    table = evaluate(handbook_index, load_queries(CURATION / "eval" / "search.toml"),
+                     {"hybrid": {"mode": "hybrid"}})
+    for slice_name, value in baseline["hybrid"].items():
+        assert table["hybrid"][slice_name]["ndcg@10"] >= value - 0.03, slice_name
