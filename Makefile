@@ -8,10 +8,9 @@ export OMP_NUM_THREADS ?= 1
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e '.[st]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
@@ -22,6 +21,7 @@ install: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(BIN)/kb ingest
+	$(BIN)/kb index
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q

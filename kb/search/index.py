@@ -71,18 +71,23 @@ class Filters(NamedTuple):
 
 
 def build_index(root: Path, documents: list[Document], embedder: Embedder,
-                progress: Callable[[int], None] | None = None) -> Path:
-    """Build lexical and dense indexes of ``documents`` into a new folder and make it current."""
+                progress: Callable[[int], None] | None = None,
+                vectors: np.ndarray | None = None) -> Path:
+    """Build lexical and dense indexes of ``documents`` into a new folder and make it current.
+
+    ``vectors`` (one row per passage) skips encoding; the benchmark's synthetic corpus uses it.
+    """
     started = time.perf_counter()
     folder = new_build_folder(root)
     LexicalIndex.build(folder / "lexical", documents).close()
     keys = [d.key for d in documents for _ in d.passages]
     passages = [p for d in documents for p in d.passages]
-    cache = EmbeddingCache(root / CACHE_FILE)
-    try:
-        vectors = cache.encode(embedder, passages, progress=progress)
-    finally:
-        cache.close()
+    if vectors is None:
+        cache = EmbeddingCache(root / CACHE_FILE)
+        try:
+            vectors = cache.encode(embedder, passages, progress=progress)
+        finally:
+            cache.close()
     VectorIndex(keys, vectors).save(folder)
     _write_documents(folder, documents)
     _write_accents(folder, documents)
