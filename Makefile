@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: run test install clean
+.PHONY: run test install translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +19,16 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-run: $(VENV)/.installed
+# The .po files are committed; the .mo files are built from them.
+translations: | $(BIN)/python
+	$(BIN)/pybabel compile -d kb/web/translations
+
+run: $(VENV)/.installed translations
 	$(BIN)/kb ingest
 	$(BIN)/kb index
+	$(BIN)/kb serve --host 127.0.0.1 --port 5000
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test translations
 	$(BIN)/python -m pytest -q
 
 clean:

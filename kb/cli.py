@@ -184,6 +184,30 @@ def evaluate(queries, without_english, as_json) -> None:
 
 
 @cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True,
+              help="Port to listen on.")
+@click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
+              help="Worker threads of the WSGI server.")
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the web app and the JSON API with waitress (a production WSGI server)."""
+    from waitress import serve as waitress_serve
+
+    from kb.web import create_app
+    from kb.web.services import search_index
+
+    with user_errors():
+        app = create_app()
+        with app.app_context():
+            try:
+                search_index()  # load the index once, before the first request
+            except Exception as exc:  # noqa: BLE001 - serve anyway; pages say what is missing
+                click.echo(f"warning: {getattr(exc, 'message', exc)}", err=True)
+    click.echo(f"Serving kb on http://{host}:{port}/")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="kb")
+
+
+@cli.command()
 def settings() -> None:
     """List every KB_* setting with its current value and help."""
     for s in config.SETTINGS:

@@ -87,3 +87,17 @@ def handbook_index(handbook_index_root, embedder):
     index = SearchIndex.open(handbook_index_root, embedder)
     yield index
     index.close()
+
+
+@pytest.fixture(scope="session")
+def app(handbook_engine, handbook_index_root, embedder):
+    """The web app over the ingested and indexed handbook (read-only tests share it)."""
+    from kb.web import create_app
+    return create_app({"TESTING": True, "DATABASE_URL": str(handbook_engine.url),
+                       "INDEX_DIR": str(handbook_index_root), "EMBEDDER": embedder,
+                       "SECRET_KEY": "test"})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()

@@ -199,6 +199,16 @@ class SearchIndex:
             ranking = [(k, s) for k, s in ranking if s >= floor]
         return ranking
 
+    def similar(self, key: str, limit: int = 4, types: tuple[str, ...] = ("practice",)) -> list[Hit]:
+        """Documents whose embeddings are closest to ``key``'s (the document itself excluded)."""
+        rows = [i for i, k in enumerate(self.vectors.keys) if k == key]
+        if not rows:
+            return []
+        centre = self.vectors.vectors[rows].mean(axis=0)
+        centre /= np.linalg.norm(centre) or 1.0
+        allowed = {k for k, d in self.documents.items() if d.type in types and k != key}
+        return [self._hit(k, s, ("dense",), "") for k, s in self.vectors.search(centre, limit, allowed)]
+
     def _facets(self, keys) -> dict[str, dict[str, int]]:
         counts = {name: Counter() for name in FACETS}
         for key in keys:

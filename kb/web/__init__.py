@@ -1,0 +1,67 @@
+"""The web app: pages for practitioners and the JSON API, in Latvian (default) and English."""
+from __future__ import annotations
+
+import secrets
+
+from flask import Flask, request
+from flask_babel import get_locale
+
+from kb.config import setting
+from kb.web.extensions import babel
+
+LANGUAGES = ("lv", "en")
+LANGUAGE_COOKIE = "lang"
+
+
+def select_locale() -> str:
+    """The ?lang= choice, else the remembered cookie, else the browser's best match, else lv."""
+    for choice in (request.args.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if choice in LANGUAGES:
+            return choice
+    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Create the app: defaults from KB_* settings, then instance config, then ``test_config``."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=setting("KB_SECRET_KEY") or secrets.token_hex(32),
+        DATABASE_URL=setting("KB_DATABASE_URL"),
+        INDEX_DIR=setting("KB_INDEX_DIR"),
+        EMBEDDER=None,  # None: the one KB_EMBEDDER names
+        BABEL_DEFAULT_LOCALE="lv",
+        JSON_SORT_KEYS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.from_pyfile("config.py", silent=True)
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    babel.init_app(app, locale_selector=select_locale)
+
+    from kb.web.errors import register_error_handlers
+    from kb.web.services import init_services
+    from kb.web import helpers
+    init_services(app)
+    register_error_handlers(app)
+    helpers.register(app)
+
+    from kb.web.main import bp as main_bp
+    from kb.web.api import bp as api_bp
+    app.register_blueprint(main_bp)
+    app.register_blueprint(api_bp, url_prefix="/api")
+
+    @app.after_request
+    def remember_language(response):
+        choice = request.args.get("lang")
+        if choice in LANGUAGES:
+            response.set_cookie(LANGUAGE_COOKIE, choice, max_age=365 * 24 * 3600,
+                                samesite="Lax", httponly=True)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Content-Language", str(get_locale()))
+        return response
+
+    return app

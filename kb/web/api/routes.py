@@ -1,0 +1,133 @@
+"""The JSON API: a contract other tools rely on (see /api/openapi.json)."""
+from __future__ import annotations
+
+from flask import jsonify, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from kb.models import (Area, Checklist, ChecklistItem, GlossaryTerm, Practice, PracticeCountry,
+                       PUBLISHED, QualityDomain, Reference, SuccessFactor)
+from kb.web import params
+from kb.web.api import bp
+from kb.web.api.openapi import spec
+from kb.web.errors import NotFound, Unavailable
+from kb.web.serialize import (area_json, checklist_json, criteria_json, glossary_json, hit_json,
+                              practice_json, reference_json)
+from kb.web.services import db, search_index
+
+RECORD_COUNTS = {"areas": Area, "success_factors": SuccessFactor, "checklists": Checklist,
+                 "checklist_items": ChecklistItem, "practices": Practice,
+                 "references": Reference, "glossary_terms": GlossaryTerm}
+
+
+@bp.get("/health")
+def health():
+    """Report record counts and the search index's metadata."""
+    records = {name: db().scalar(select(func.count()).select_from(model))
+               for name, model in RECORD_COUNTS.items()}
+    try:
+        index = search_index()
+    except Unavailable as exc:
+        return jsonify({"status": "degraded", "records": records, "index": {"error": exc.message}}), 503
+    return jsonify({"status": "ok", "records": records, "index": index.meta})
+
+
+@bp.get("/search")
+def search():
+    """Search every record type; an empty q with filters lists every matching record."""
+    args = request.args
+    q = params.query_text(args)
+    filters = params.filters(args)
+    limit, offset = params.paging(args)
+    results = search_index().search(q, filters, limit=limit, offset=offset)
+    return jsonify({"query": results.query, "total": results.total,
+                    "results": [hit_json(h) for h in results.hits], "facets": results.facets})
+
+
+def get_practice(practice_id: str) -> Practice:
+    practice = db().get(Practice, practice_id)
+    if practice is None or practice.status != PUBLISHED:
+        raise NotFound(f"no practice with id {practice_id!r}", "id")
+    return practice
+
+
+@bp.get("/practices")
+def practices():
+    """List published practices with their full text, filtered by area and country."""
+    args = request.args
+    area = params.integer(args, "area", None, 1, 6)
+    country = params.country(args)
+    limit, offset = params.paging(args, default_limit=20)
+    query = select(Practice).where(Practice.status == PUBLISHED)
+    if area:
+        query = query.where(Practice.area_id == area)
+    if country:
+        query = query.where(Practice.id.in_(
+            select(PracticeCountry.practice_id).where(PracticeCountry.country == country)))
+    total = db().scalar(select(func.count()).select_from(query.subquery()))
+    rows = db().scalars(query.options(selectinload(Practice.countries), selectinload(Practice.needs),
+                                      selectinload(Practice.success_factor))
+                        .order_by(Practice.area_id, Practice.position, Practice.id)
+                        .limit(limit).offset(offset))
+    return jsonify({"total": total, "results": [practice_json(p) for p in rows]})
+
+
+@bp.get("/practices/<practice_id>")
+def practice(practice_id: str):
+    """One practice with its full text."""
+    return jsonify(practice_json(get_practice(practice_id)))
+
+
+def get_area(number: int) -> Area:
+    area = db().get(Area, number)
+    if area is None:
+        raise NotFound(f"no key area {number}; areas are 1 to 6", "n")
+    return area
+
+
+@bp.get("/areas")
+def areas():
+    """The six key areas."""
+    return jsonify({"areas": [area_json(a) for a in db().scalars(select(Area).order_by(Area.id))]})
+
+
+@bp.get("/areas/<int:number>")
+def area(number: int):
+    """One key area with its success factors, checklists and references."""
+    return jsonify(area_json(get_area(number), full=True))
+
+
+@bp.get("/checklists")
+def checklists():
+    """Every checklist with its items: the six areas' and the general one (area null)."""
+    rows = db().scalars(select(Checklist).options(selectinload(Checklist.items)))
+    ordered = sorted(rows, key=lambda c: (c.area_id is None, c.area_id or 0, c.position))
+    return jsonify({"areas": [checklist_json(c) for c in ordered]})
+
+
+@bp.get("/references")
+def references():
+    """Every reference ("Uzziniet vairāk"), with the areas that list it."""
+    rows = db().scalars(select(Reference).options(selectinload(Reference.areas))
+                        .order_by(Reference.position))
+    return jsonify({"references": [reference_json(r) for r in rows]})
+
+
+@bp.get("/glossary")
+def glossary():
+    """The glossary."""
+    rows = db().scalars(select(GlossaryTerm).order_by(GlossaryTerm.position))
+    return jsonify({"terms": [glossary_json(t) for t in rows]})
+
+
+@bp.get("/criteria")
+def criteria():
+    """The quality criteria: domains, guiding questions, indicators."""
+    rows = db().scalars(select(QualityDomain).order_by(QualityDomain.id))
+    return jsonify({"domains": [criteria_json(d) for d in rows]})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI description of this API."""
+    return jsonify(spec())

@@ -1,0 +1,47 @@
+"""Template helpers: country names in the UI language, need labels, links that keep state."""
+from __future__ import annotations
+
+from babel import Locale
+from flask import Flask, g, request, url_for
+from flask_babel import get_locale
+from markupsafe import Markup
+from sqlalchemy import select
+
+from kb.models import Need
+from kb.web.services import db
+
+
+def country_name(code: str) -> str:
+    return Locale.parse(str(get_locale())).territories.get(code, code)
+
+
+def needs_by_code() -> dict[str, Need]:
+    if "needs" not in g:
+        g.needs = {n.code: n for n in db().scalars(select(Need).order_by(Need.position))}
+    return g.needs
+
+
+def need_label(code: str) -> str:
+    need = needs_by_code().get(code)
+    if need is None:
+        return code
+    return need.label_en if str(get_locale()) == "en" else need.label_lv
+
+
+def url_with(endpoint: str | None = None, **changes) -> str:
+    """The current URL with some query parameters changed (None removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    if "page" not in changes:
+        args.pop("page", None)
+    return url_for(endpoint or request.endpoint, **(request.view_args or {}), **args)
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals.update(country_name=country_name, need_label=need_label,
+                                 url_with=url_with, locale=lambda: str(get_locale()))
+    app.jinja_env.filters["snippet_html"] = lambda s: Markup(s)  # escaped by kb.search.snippets

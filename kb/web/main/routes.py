@@ -1,0 +1,118 @@
+"""Pages for practitioners. Every page can also be read as JSON (?format=json)."""
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from flask import jsonify, render_template, request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from kb.models import (PUBLISHED, Area, GlossaryTerm, Practice, PracticeCountry, QualityDomain,
+                       SuccessFactor)
+from kb.web import params
+from kb.web.api.routes import get_area, get_practice
+from kb.web.errors import NotFound, Unavailable, wants_json
+from kb.web.main import bp
+from kb.web.serialize import (area_json, criteria_json, glossary_json, hit_json, practice_json,
+                              reference_json)
+from kb.web.services import db, search_index
+
+PAGE_SIZE = 10
+
+
+def render_page(template: str, data: dict, **context):
+    """One renderer: JSON when asked for (?format=json or Accept), else the HTML template."""
+    if wants_json():
+        return jsonify(data)
+    return render_template(template, **data, **context)
+
+
+def _published():
+    return select(Practice).where(Practice.status == PUBLISHED).options(
+        selectinload(Practice.countries), selectinload(Practice.needs),
+        selectinload(Practice.success_factor))
+
+
+@bp.get("/")
+def home():
+    """Search box; browse by key area, country and need, with counts."""
+    practices = db().scalars(_published()).all()
+    per_area = Counter(p.area_id for p in practices)
+    per_country = Counter(c for p in practices for c in p.country_codes)
+    per_need = Counter(n for p in practices for n in p.need_codes)
+    areas = [{**area_json(a), "practices": per_area.get(a.id, 0)}
+             for a in db().scalars(select(Area).order_by(Area.id))]
+    return render_page("home.html", {
+        "areas": areas, "countries": dict(per_country.most_common()),
+        "needs": dict(per_need.most_common()), "practices": len(practices)})
+
+
+@bp.get("/search")
+def search():
+    """Search results with facets, snippets and pages; all state is in the URL."""
+    args = request.args
+    q = params.query_text(args)
+    filters = params.filters(args)
+    page = params.integer(args, "page", 1, 1, 1000)
+    results = search_index().search(q, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    pages = max(1, math.ceil(results.total / PAGE_SIZE))
+    factors = {f.id: f.name for f in db().scalars(select(SuccessFactor))}
+    data = {"query": q, "total": results.total, "page": page, "pages": pages,
+            "results": [hit_json(h) for h in results.hits], "facets": results.facets,
+            "filters": {"type": list(filters.types), "area": filters.area,
+                        "country": filters.country, "factor": filters.factor, "need": filters.need}}
+    return render_page("search.html", data, factor_names=factors)
+
+
+@bp.get("/practices/<practice_id>")
+def practice(practice_id: str):
+    """A practice: full text, where, who, area, success factor, needs, links, related practices."""
+    p = get_practice(practice_id)
+    related = []
+    try:
+        related = [hit_json(h) for h in search_index().similar(f"practice:{p.id}", limit=4)]
+    except Unavailable:  # the page stands without related practices
+        related = []
+    data = {"practice": practice_json(p), "area": area_json(p.area),
+            "references": [reference_json(r) for r in p.area.references], "related": related}
+    return render_page("practice.html", data)
+
+
+@bp.get("/areas/<int:number>")
+def area(number: int):
+    """A key area: motto, introduction, benefits, success factors, checklists, practices, references."""
+    a = get_area(number)
+    practices = db().scalars(_published().where(Practice.area_id == number)
+                             .order_by(Practice.position)).all()
+    data = {"area": area_json(a, full=True),
+            "practices": [practice_json(p, full=False) for p in practices],
+            "references": [reference_json(r) for r in a.references]}
+    return render_page("area.html", data)
+
+
+@bp.get("/countries/<code>")
+def country(code: str):
+    """The practices of one country."""
+    code = code.upper()
+    practices = db().scalars(_published().where(Practice.id.in_(
+        select(PracticeCountry.practice_id).where(PracticeCountry.country == code)))
+        .order_by(Practice.area_id, Practice.position)).all()
+    if not practices:
+        raise NotFound(f"no practices in country {code!r}", "code")
+    return render_page("country.html", {"country": code,
+                                        "practices": [practice_json(p, full=False) for p in practices]})
+
+
+@bp.get("/glossary")
+def glossary():
+    """The glossary."""
+    terms = db().scalars(select(GlossaryTerm).order_by(GlossaryTerm.position))
+    return render_page("glossary.html", {"terms": [glossary_json(t) for t in terms]})
+
+
+@bp.get("/criteria")
+def criteria():
+    """The quality-assessment criteria."""
+    domains = db().scalars(select(QualityDomain).order_by(QualityDomain.id))
+    return render_page("criteria.html", {"domains": [criteria_json(d) for d in domains]})

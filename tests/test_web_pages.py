@@ -1,0 +1,81 @@
+"""HTML pages, their JSON twins, languages and errors."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("url, text", [
+    ("/", "Pārlūkot pēc galvenās jomas"),
+    ("/search?q=mājoklis", "<mark>"),
+    ("/practices/humans-in-the-loop", "Bulgārijā Humans in the Loop"),
+    ("/areas/4", "Īpašs kontrolsaraksts"),
+    ("/countries/GR", "Grieķija"),
+    ("/glossary", "Patvēruma meklētājs"),
+    ("/criteria", "Iekļautība un līdzdalība"),
+])
+def test_pages_render_in_latvian_by_default(client, url, text):
+    response = client.get(url)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert text in html and '<html lang="lv">' in html
+
+
+def test_every_page_has_a_json_twin(client):
+    for url in ["/", "/search?q=mājoklis", "/practices/humans-in-the-loop", "/areas/4",
+                "/countries/GR", "/glossary", "/criteria"]:
+        response = client.get(url + ("&" if "?" in url else "?") + "format=json")
+        assert response.is_json, url
+    assert client.get("/areas/2", headers={"Accept": "application/json"}).get_json()["area"]["area"] == 2
+
+
+def test_practice_page_shows_everything_about_a_practice(client):
+    html = client.get("/practices/laipni-lugti-majas?lang=en").get_data(as_text=True)
+    for text in ["Laipni lūgti mājās", "Poland", "Key area", "Success factor", "Housing",
+                 "ec.europa.eu/migrant-integration/intpract/welcome-home", "Related practices",
+                 "Summary in English", "Learn more: references of this key area"]:
+        assert text in html, text
+    data = client.get("/practices/laipni-lugti-majas?format=json").get_json()
+    assert 3 <= len(data["related"]) <= 5 and data["practice"]["id"] not in {r["id"] for r in data["related"]}
+
+
+def test_search_page_keeps_state_in_the_url_and_pages(client):
+    html = client.get("/search?q=atbalsts&type=practice&country=PL").get_data(as_text=True)
+    assert 'name="type" value="practice"' in html and "country=PL" in html
+    assert "remove filter" in html or "noņemt filtru" in html
+    page2 = client.get("/search?q=atbalsts&page=2").get_data(as_text=True)
+    assert 'start="11"' in page2 and "rel=\"prev\"" in page2
+
+
+def test_language_from_accept_language_and_cookie(client):
+    assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"}).get_data(as_text=True)
+    assert '<html lang="lv">' in client.get("/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    response = client.get("/?lang=en")
+    assert "lang=en" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
+    html = client.get("/countries/GR").get_data(as_text=True)  # the cookie persists the choice
+    assert '<html lang="en">' in html and "Greece" in html
+    client.get("/?lang=lv")
+    assert "Grieķija" in client.get("/countries/GR").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url, status", [("/practices/nope", 404), ("/areas/7", 404),
+                                         ("/countries/XX", 404), ("/search?area=9", 400),
+                                         ("/search?limit=5&page=x", 400)])
+def test_page_errors_are_html_with_the_message(client, url, status):
+    response = client.get(url)
+    assert response.status_code == status and response.mimetype == "text/html"
+    assert "<p class=\"error\">" in response.get_data(as_text=True)
+
+
+def test_html_escapes_user_input(client):
+    html = client.get('/search?q=<script>alert(1)</script>').get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_every_ui_string_is_translated():
+    from babel.messages.pofile import read_po
+    from conftest import ROOT
+    with open(ROOT / "kb/web/translations/lv/LC_MESSAGES/messages.po", "rb") as f:
+        catalog = read_po(f)
+    untranslated = [m.id for m in catalog if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)]
+    assert untranslated == []
+    assert not any(m.fuzzy for m in catalog if m.id)
