@@ -38,7 +38,10 @@ def url_with(endpoint: str | None = None, **changes) -> str:
             args[key] = value
     if "page" not in changes:
         args.pop("page", None)
-    return url_for(endpoint or request.endpoint, **(request.view_args or {}), **args)
+    endpoint = endpoint or request.endpoint
+    if endpoint is None:  # an unknown URL (a 404 page): link to the home page instead
+        return url_for("main.home", **{k: v for k, v in changes.items() if v is not None})
+    return url_for(endpoint, **(request.view_args or {}), **args)
 
 
 def register(app: Flask) -> None:

@@ -1,0 +1,135 @@
+"""Real browser tests: Playwright driving Debian's Chromium against the app served by waitress.
+
+Screenshots of the home, results and practice pages in both languages (and at phone width)
+are written to test-artifacts/screenshots/ for a person to look at.
+"""
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    from waitress import create_server
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail("browser tests need Debian's chromium: apt-get install chromium chromium-driver "
+                    "(.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(locale="lv-LV", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_search_facet_practice_in_both_languages(page, live_server):
+    for lang in ("lv", "en"):
+        page.goto(f"{live_server}/?lang={lang}")
+        assert page.locator("html").get_attribute("lang") == lang
+        shot(page, f"home-{lang}")
+        page.fill("#q", "mājoklis bēgļu ģimenēm")
+        page.press("#q", "Enter")
+        page.wait_for_url("**/search?**")
+        assert page.locator(".hit").count() == 10
+        assert page.locator(".hit mark").count() > 0
+        shot(page, f"results-{lang}")
+        country = "Polija" if lang == "lv" else "Poland"
+        page.locator(".facets a", has_text=country).first.click()
+        page.wait_for_url("**country=PL**")
+        first = page.locator(".hit h2 a").first
+        title = first.inner_text()
+        first.click()
+        page.wait_for_url("**/practices/**")
+        assert page.locator("h1").inner_text() == title
+        assert ("Polija" if lang == "lv" else "Poland") in page.locator(".facts").inner_text()
+        shot(page, f"practice-{lang}")
+
+
+def test_language_switch_persists(page, live_server):
+    page.goto(f"{live_server}/")
+    assert page.locator("h2#areas-h").inner_text() == "Pārlūkot pēc galvenās jomas"
+    page.click("nav.lang a[hreflang=en]")
+    assert page.locator("h2#areas-h").inner_text() == "Browse by key area"
+    page.goto(f"{live_server}/countries/GR")
+    assert "Greece" in page.locator("h1").inner_text()
+    page.click("nav.lang a[hreflang=lv]")
+    assert "Grieķija" in page.locator("h1").inner_text()
+
+
+def test_search_with_the_keyboard_only(page, live_server):
+    page.goto(f"{live_server}/")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    for _ in range(15):
+        if page.evaluate("document.activeElement.id") == "q":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "q"
+    page.keyboard.type("psiholoģiskais atbalsts")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=**")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.closest('.hit') !== null"):
+            break
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # a visible focus
+    target = page.evaluate("document.activeElement.href")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == target and page.locator("h1").count() == 1
+
+
+def test_phone_width(browser, live_server):
+    context = browser.new_context(locale="lv-LV", viewport={"width": 390, "height": 844},
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    for name, url in [("home-phone", "/"), ("results-phone", "/search?q=valodas+kursi"),
+                      ("practice-phone", "/practices/womento")]:
+        page.goto(live_server + url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 391, (url, width)  # nothing wider than the screen
+        shot(page, name)
+    context.close()
+
+
+def test_works_without_javascript(browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server}/search?q=mentori")
+    page.locator(".facets a").first.click()
+    assert page.locator(".hit").count() >= 1
+    context.close()
