@@ -170,3 +170,16 @@ def test_evaluation_does_not_fall_below_the_stored_baseline(handbook_index):
                      {"hybrid": {"mode": "hybrid"}})
     for slice_name, value in baseline["hybrid"].items():
         assert table["hybrid"][slice_name]["ndcg@10"] >= value - 0.03, slice_name
+
+
+def test_common_terms_are_pruned_only_in_large_indexes(tiny, monkeypatch):
+    from kb.search import lexical
+    terms = lambda q: " ".join(str(t) for t in tiny.lexical.query(q).subqueries)
+    assert "title:majokl" in terms("psihologs mājoklis")
+    monkeypatch.setattr(lexical, "PRUNE_MIN_DOCS", 2)
+    monkeypatch.setattr(lexical, "PRUNE_MAX_DF", 0.3)  # 2 of the 4 titles have "mājoklis"
+    assert "title:majokl" not in terms("psihologs mājoklis")
+    assert "text:psiholog" in terms("psihologs mājoklis")
+    monkeypatch.setattr(lexical, "PRUNE_MAX_DF", 0.01)
+    rarest = tiny.lexical.query("mājoklis")  # every term is common: the rarest one stays
+    assert len(rarest.subqueries) == 1 and tiny.lexical.search("mājoklis", 10)

@@ -24,6 +24,11 @@ SEARCH_FIELDS = {
     "english": 5.0, "needs_lv": 2.0, "needs_en": 2.0, "prefixes": 1.0,
 }
 PHRASE_FIELDS = ("title", "text", "english")
+# In a large index, a term found in more than PRUNE_MAX_DF of the documents adds almost nothing
+# to BM25 (its IDF is near zero) but makes Whoosh score every document containing it: such
+# terms are left out once the index has PRUNE_MIN_DOCS documents. The handbook is far below.
+PRUNE_MIN_DOCS = 5000
+PRUNE_MAX_DF = 0.05
 _PHRASE = re.compile(r'"([^"]+)"')
 
 
@@ -96,9 +101,20 @@ class LexicalIndex:
         phrases, rest = parse_user_query(text)
         plain = " ".join([rest, *phrases])
         parts: list[Query] = []
+        reader = self._searcher.reader()
+        total = reader.doc_count()
+        ceiling = PRUNE_MAX_DF * total if total >= PRUNE_MIN_DOCS else None
+        pruned: list[tuple[int, Term]] = []
         for field in SEARCH_FIELDS:
-            terms = dict.fromkeys(t.text for t in self._schema[field].analyzer(plain))
-            parts += [Term(field, term, boost=SEARCH_FIELDS[field]) for term in terms]
+            for term in dict.fromkeys(t.text for t in self._schema[field].analyzer(plain)):
+                query = Term(field, term, boost=SEARCH_FIELDS[field])
+                frequency = reader.doc_frequency(field, term) if ceiling is not None else 0
+                if ceiling is None or 0 < frequency <= ceiling:
+                    parts.append(query)
+                elif frequency:
+                    pruned.append((frequency, query))
+        if not parts and pruned:  # every term is common: keep the rarest one
+            parts.append(min(pruned, key=lambda item: item[0])[1])
         for phrase in phrases:
             for field in PHRASE_FIELDS:
                 terms = [t.text for t in self._schema[field].analyzer(phrase)]
