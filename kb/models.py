@@ -220,3 +220,40 @@ class GlossaryTerm(Base):
     position: Mapped[int] = mapped_column(Integer)
     term: Mapped[str] = mapped_column(String(200))
     definition: Mapped[str] = mapped_column(Text)
+
+
+class Assessment(Base):
+    """A self-assessment against the handbook's checklists, reached through its secret token."""
+
+    __tablename__ = "assessment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    organisation_type: Mapped[str] = mapped_column(String(30), default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    answers: Mapped[list[AssessmentAnswer]] = relationship(cascade="all, delete-orphan")
+    notes: Mapped[list[AssessmentNote]] = relationship(cascade="all, delete-orphan")
+
+
+class AssessmentAnswer(Base):
+    """Whether a checklist item is met ("met", "unmet" or "na": not applicable)."""
+
+    __tablename__ = "assessment_answer"
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(140), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+
+
+class AssessmentNote(Base):
+    """The notes of one page of an assessment (a key area, or the general checklist)."""
+
+    __tablename__ = "assessment_note"
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
+    page: Mapped[str] = mapped_column(String(20), primary_key=True)
+    text: Mapped[str] = mapped_column(Text, default="")

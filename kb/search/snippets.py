@@ -4,7 +4,10 @@ from __future__ import annotations
 import html
 import re
 
-from kb.search.analysis import FOLDED_STOP_WORDS, fold, stem
+from kb.search.analysis import DOMAIN_WORDS_EN, DOMAIN_WORDS_LV, FOLDED_STOP_WORDS, fold, stem
+
+# Words every text has ("bēgļi", "refugees") are not worth marking.
+DOMAIN_STEMS = frozenset(stem(fold(w)) for w in (*DOMAIN_WORDS_LV, *DOMAIN_WORDS_EN))
 
 _WORD = re.compile(r"\w+")
 
@@ -13,7 +16,7 @@ def _query_stems(query: str) -> set[str]:
     stems = set()
     for word in _WORD.findall(query):
         folded = fold(word)
-        if folded not in FOLDED_STOP_WORDS and len(folded) > 1:
+        if folded not in FOLDED_STOP_WORDS and len(folded) > 1 and stem(folded) not in DOMAIN_STEMS:
             stems.add(stem(folded))
             stems.add(folded)
     return stems
@@ -62,3 +65,16 @@ def _to_word_boundaries(text: str, start: int, end: int) -> tuple[int, int]:
         space = text.rfind(" ", start, end)
         end = space if space > start else end
     return start, end
+
+
+def matched_words(text: str, query: str, limit: int = 4) -> list[str]:
+    """Distinct words of ``text`` that match the query's words (by stem), in text order."""
+    stems = _query_stems(query)
+    found: dict[str, str] = {}
+    for m in _WORD.finditer(" ".join(text.split())):
+        key = stem(fold(m.group()))
+        if stems and (fold(m.group()) in stems or key in stems) and key not in found:
+            found[key] = m.group()
+            if len(found) >= limit:
+                break
+    return list(found.values())

@@ -51,7 +51,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from kb.web.main import bp as main_bp
     from kb.web.api import bp as api_bp
+    from kb.web.assess import bp as assess_bp
     app.register_blueprint(main_bp)
+    app.register_blueprint(assess_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
 
     @app.after_request

@@ -58,6 +58,21 @@ def spec() -> dict:
             "/api/glossary": _get("Glossary", [], obj),
             "/api/criteria": _get("Quality criteria", [], obj),
             "/api/openapi.json": _get("This description", [], obj, errors=()),
+            "/api/recommendations": {"post": {
+                "summary": "Practices for unmet checklist items",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["unmet"], "properties": {
+                        "unmet": {"type": "array", "items": {"type": "string"}, "minItems": 1,
+                                  "maxItems": 200},
+                        "limit": {"type": "integer", "minimum": 1, "maximum": 100},
+                        "lang": {"type": "string", "enum": ["lv", "en"]}}}}}},
+                "responses": {
+                    "200": {"description": "OK", "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"results": {"type": "array", "items": {
+                            "type": "object", "required": ["id", "title", "country", "area",
+                                                           "score", "because"]}}}}}}},
+                    "400": {"description": "Error", "content": {"application/json": {"schema": ERROR}}},
+                    "503": {"description": "Error", "content": {"application/json": {"schema": ERROR}}}}}},
         },
         "components": {"schemas": {
             "Error": {"type": "object", "required": ["error"], "properties": {"error": {

@@ -10,7 +10,8 @@ from kb.models import (Area, Checklist, ChecklistItem, GlossaryTerm, Practice, P
 from kb.web import params
 from kb.web.api import bp
 from kb.web.api.openapi import spec
-from kb.web.errors import NotFound, Unavailable
+from kb.recommend import UnknownItems, recommend
+from kb.web.errors import BadParameter, NotFound, Unavailable
 from kb.web.serialize import (area_json, checklist_json, criteria_json, glossary_json, hit_json,
                               practice_json, reference_json)
 from kb.web.services import db, search_index
@@ -125,6 +126,38 @@ def criteria():
     """The quality criteria: domains, guiding questions, indicators."""
     rows = db().scalars(select(QualityDomain).order_by(QualityDomain.id))
     return jsonify({"domains": [criteria_json(d) for d in rows]})
+
+
+@bp.post("/recommendations")
+def recommendations():
+    """Practices for the checklist items an organisation does not meet yet."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadParameter("send a JSON object: {\"unmet\": [item IDs], \"limit\": n, "
+                           "\"lang\": \"lv\" or \"en\"}", "body")
+    unmet = body.get("unmet")
+    if not isinstance(unmet, list) or not all(isinstance(i, str) for i in unmet):
+        raise BadParameter("unmet must be a list of checklist item IDs", "unmet")
+    if not unmet:
+        raise BadParameter("unmet is empty: give at least one checklist item ID", "unmet")
+    if len(unmet) > 200:
+        raise BadParameter("unmet may list at most 200 items", "unmet")
+    limit = body.get("limit", 10)
+    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
+        raise BadParameter("limit must be a whole number from 1 to 100", "limit")
+    lang = body.get("lang", "lv")
+    if lang not in ("lv", "en"):
+        raise BadParameter("lang must be \"lv\" or \"en\"", "lang")
+    try:
+        found = recommend(search_index(), db(), unmet, limit=limit)
+    except UnknownItems as exc:
+        raise BadParameter(f"unknown checklist item IDs: {', '.join(exc.ids)}", "unmet") from None
+    return jsonify({"results": [
+        {"id": r.id, "title": (r.title_en or r.title) if lang == "en" else r.title,
+         "country": r.countries, "area": r.area, "score": r.score, "because": r.because,
+         "why": [{"item": x.item, "words": x.words, "same_area": x.same_area,
+                  "same_success_factor": x.same_factor} for x in r.reasons]}
+        for r in found]})
 
 
 @bp.get("/openapi.json")

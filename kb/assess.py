@@ -1,0 +1,182 @@
+"""Self-assessment rules: pages, answers, notes, the handbook's reading of a result, merging.
+
+The handbook (section 4): every item met -- the organisation fully uses the comprehensive
+approach in that area; some unmet -- improve the service; none met -- rethink the services.
+Items answered "not applicable" are left out (some tasks do not apply to NGOs).
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from kb.models import (Area, Assessment, AssessmentAnswer, AssessmentNote, Checklist,
+                       ChecklistItem)
+
+PAGES = ("1", "2", "3", "4", "5", "6", "general")
+STATUSES = ("met", "unmet", "na")
+ORGANISATION_TYPES = ("municipality", "ngo", "faith", "education", "business", "other")
+NOTE_LIMIT = 5000
+ORGANISATION_LIMIT = 200
+
+
+class AssessmentError(ValueError):
+    """Input that cannot be saved; `field` names what is wrong."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def new_token() -> str:
+    """An unguessable link token: 192 random bits, URL-safe."""
+    return secrets.token_urlsafe(24)
+
+
+def create(session: Session, organisation: str = "", organisation_type: str = "") -> Assessment:
+    organisation = organisation.strip()
+    if len(organisation) > ORGANISATION_LIMIT:
+        raise AssessmentError(f"the organisation name may have at most {ORGANISATION_LIMIT} "
+                              "characters", "organisation")
+    if organisation_type not in ("", *ORGANISATION_TYPES):
+        raise AssessmentError("unknown organisation type", "organisation_type")
+    assessment = Assessment(token=new_token(), organisation=organisation,
+                            organisation_type=organisation_type)
+    session.add(assessment)
+    session.flush()
+    return assessment
+
+
+def get_by_token(session: Session, token: str) -> Assessment | None:
+    if not token or len(token) > 64:
+        return None
+    return session.scalar(select(Assessment).where(Assessment.token == token)
+                          .options(selectinload(Assessment.answers), selectinload(Assessment.notes)))
+
+
+def page_checklists(session: Session, page: str) -> list[Checklist]:
+    """The checklists shown on ``page`` (an area number, or "general")."""
+    if page not in PAGES:
+        raise AssessmentError(f"unknown page {page!r}", "page")
+    area = None if page == "general" else int(page)
+    query = select(Checklist).options(selectinload(Checklist.items)).order_by(Checklist.position)
+    query = query.where(Checklist.area_id.is_(None) if area is None else Checklist.area_id == area)
+    return list(session.scalars(query))
+
+
+def answers_of(assessment: Assessment) -> dict[str, str]:
+    return {a.item_id: a.status for a in assessment.answers}
+
+
+def note_of(assessment: Assessment, page: str) -> str:
+    return next((n.text for n in assessment.notes if n.page == page), "")
+
+
+@dataclass
+class SaveResult:
+    conflicts: list[str] = field(default_factory=list)  # item IDs changed meanwhile elsewhere
+    note_merged: bool = False
+    note_error: str | None = None
+
+
+def save_page(session: Session, assessment: Assessment, page: str, answers: dict[str, str],
+              original: dict[str, str], note: str, note_original: str) -> SaveResult:
+    """Save one page with a three-way merge, so that two tabs never overwrite each other silently.
+
+    ``original`` holds the answers (and ``note_original`` the note) the form was shown with.
+    An answer the user did not change keeps whatever is saved now; one the user changed wins,
+    and is reported when another tab had changed it too. Notes changed in both places are kept
+    both. A note over NOTE_LIMIT is not saved (the answers are) and the result says why.
+    """
+    items = {i.id for c in page_checklists(session, page) for i in c.items}
+    unknown = sorted(set(answers) - items)
+    if unknown:
+        raise AssessmentError(f"items not on this page: {', '.join(unknown[:5])}", "answers")
+    bad = sorted(i for i, s in answers.items() if s not in STATUSES)
+    if bad:
+        raise AssessmentError(f"an answer must be one of {', '.join(STATUSES)} ({bad[0]})", bad[0])
+    saved = answers_of(assessment)
+    result = SaveResult()
+    by_item = {a.item_id: a for a in assessment.answers}
+    for item_id, status in answers.items():
+        if status == original.get(item_id):
+            continue  # not changed here: keep what is saved (maybe by another tab)
+        if saved.get(item_id) != original.get(item_id):
+            result.conflicts.append(item_id)
+        if item_id in by_item:
+            by_item[item_id].status = status
+        else:
+            assessment.answers.append(AssessmentAnswer(item_id=item_id, status=status))
+    _save_note(assessment, page, note, note_original, result)
+    assessment.version += 1
+    session.flush()
+    return result
+
+
+def _save_note(assessment: Assessment, page: str, note: str, note_original: str,
+               result: SaveResult) -> None:
+    note = note.replace("\r\n", "\n")
+    if len(note) > NOTE_LIMIT:
+        result.note_error = (f"The notes have {len(note)} characters; at most {NOTE_LIMIT} can be "
+                             "saved. Shorten them and save again; your answers were saved.")
+        return
+    current = note_of(assessment, page)
+    if note == note_original.replace("\r\n", "\n"):
+        return
+    if current != note_original.replace("\r\n", "\n") and current.strip():
+        note = f"{current}\n\n---\n\n{note}"  # changed in both places: keep both
+        result.note_merged = True
+        if len(note) > NOTE_LIMIT:
+            result.note_error = "The notes changed elsewhere too, and both together are too long."
+            return
+    existing = next((n for n in assessment.notes if n.page == page), None)
+    if existing is None:
+        assessment.notes.append(AssessmentNote(page=page, text=note))
+    else:
+        existing.text = note
+
+
+@dataclass
+class PageSummary:
+    page: str
+    title: str
+    met: int
+    unmet: list[ChecklistItem]
+    not_applicable: int
+    unanswered: int
+    note: str
+
+    @property
+    def applicable(self) -> int:
+        return self.met + len(self.unmet)
+
+    @property
+    def reading(self) -> str:
+        """The handbook's reading: "all", "some", "none" -- or "open" before any answer."""
+        if self.applicable == 0:
+            return "open"
+        if not self.unmet:
+            return "all"
+        return "none" if self.met == 0 else "some"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.met / self.applicable) if self.applicable else 0
+
+
+def summarize(session: Session, assessment: Assessment) -> list[PageSummary]:
+    """Per page: items met of those that apply, the unmet items, the handbook's reading, notes."""
+    answers = answers_of(assessment)
+    areas = {a.id: a.title for a in session.scalars(select(Area))}
+    summaries = []
+    for page in PAGES:
+        items = [i for c in page_checklists(session, page) for i in c.items]
+        statuses = [answers.get(i.id) for i in items]
+        summaries.append(PageSummary(
+            page=page, title=areas.get(int(page), "") if page != "general" else "",
+            met=statuses.count("met"), unmet=[i for i in items if answers.get(i.id) == "unmet"],
+            not_applicable=statuses.count("na"), unanswered=statuses.count(None),
+            note=note_of(assessment, page)))
+    return summaries

@@ -1,0 +1,108 @@
+"""Recommend practices for the checklist items an organisation does not yet meet.
+
+For each unmet item the hybrid search ranks practices by the item's text; two priors then
+raise the practices that stand in the item's key area and under the success factor closest to
+the item (by embedding). Practices are merged across items: a practice answering several unmet
+items collects their scores, and says which items it answers (`because`) and why it matched.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from kb.models import ChecklistItem, Practice
+from kb.search import Filters, SearchIndex
+from kb.search.snippets import matched_words
+
+AREA_PRIOR = 1.5     # a practice of the item's own key area
+FACTOR_PRIOR = 1.3   # ... under the success factor closest to the item
+PER_ITEM = 10        # practices considered per item
+
+
+@dataclass
+class Reason:
+    item: str
+    words: list[str]
+    same_area: bool
+    same_factor: bool
+
+
+@dataclass
+class Recommendation:
+    id: str
+    title: str
+    title_en: str
+    countries: list[str]
+    area: int
+    score: float
+    because: list[str] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
+
+
+class UnknownItems(ValueError):
+    def __init__(self, ids: list[str]):
+        super().__init__(f"unknown checklist item IDs: {', '.join(ids)}")
+        self.ids = ids
+
+
+def closest_factor(index: SearchIndex, item_id: str, area: int | None) -> str | None:
+    """The success factor of ``area`` whose embedding is closest to the item's."""
+    rows = [i for i, k in enumerate(index.vectors.keys) if k == f"checklist_item:{item_id}"]
+    factors = {k for k, d in index.documents.items() if d.type == "success_factor"
+               and (area is None or area in d.areas)}
+    if not rows or not factors:
+        return None
+    centre = index.vectors.vectors[rows].mean(axis=0)
+    best = index.vectors.search(centre / (np.linalg.norm(centre) or 1.0), 1, factors)
+    return best[0][0].split(":", 1)[1] if best else None
+
+
+def rank_for_item(index: SearchIndex, item: ChecklistItem) -> list[tuple[str, float, Reason]]:
+    """Practices for one item, best first, with the reason each matched."""
+    area = item.checklist.area_id
+    factor = closest_factor(index, item.id, area)
+    ranked = index.rank(item.text, Filters(types=("practice",)))
+    scored = []
+    for key, score, _found in ranked:
+        doc = index.documents[key]
+        same_area = area is not None and area in doc.areas
+        same_factor = factor is not None and doc.factor == factor
+        score *= (AREA_PRIOR if same_area else 1.0) * (FACTOR_PRIOR if same_factor else 1.0)
+        reason = Reason(item.id, matched_words(doc.text, item.text), same_area, same_factor)
+        scored.append((doc.record_id, score, reason))
+    scored.sort(key=lambda row: -row[1])
+    return scored[:PER_ITEM]
+
+
+def recommend(index: SearchIndex, session: Session, unmet: list[str],
+              limit: int = 10) -> list[Recommendation]:
+    """Practices for the ``unmet`` checklist items, deduplicated, best first."""
+    items = {i.id: i for i in session.scalars(
+        select(ChecklistItem).where(ChecklistItem.id.in_(unmet))
+        .options(selectinload(ChecklistItem.checklist)))}
+    missing = [i for i in dict.fromkeys(unmet) if i not in items]
+    if missing:
+        raise UnknownItems(missing)
+    totals: dict[str, float] = {}
+    reasons: dict[str, list[Reason]] = {}
+    for item_id in dict.fromkeys(unmet):
+        for practice_id, score, reason in rank_for_item(index, items[item_id]):
+            totals[practice_id] = totals.get(practice_id, 0.0) + score
+            reasons.setdefault(practice_id, []).append(reason)
+    best = sorted(totals, key=lambda p: (-totals[p], p))[:limit]
+    practices = {p.id: p for p in session.scalars(
+        select(Practice).where(Practice.id.in_(best)).options(selectinload(Practice.countries)))}
+    return [Recommendation(id=p, title=practices[p].title, title_en=practices[p].title_en,
+                           countries=practices[p].country_codes, area=practices[p].area_id,
+                           score=round(totals[p], 6), because=[r.item for r in reasons[p]],
+                           reasons=reasons[p])
+            for p in best if p in practices]
+
+
+def per_item(index: SearchIndex, session: Session, item_ids: list[str],
+             top: int = 3) -> dict[str, list[Recommendation]]:
+    """The ``top`` practices for each item separately (the assessment summary's view)."""
+    return {item_id: recommend(index, session, [item_id], limit=top) for item_id in item_ids}
