@@ -165,22 +165,35 @@ def evaluate(queries, without_english, as_json) -> None:
     from kb import evaluation
     from kb.search import corpus_hash, open_index
 
+    from kb.db import session_factory
+
     queries = queries or Path(config.setting("KB_CURATION_DIR")) / "eval" / "search.toml"
+    items_path = Path(config.setting("KB_CURATION_DIR")) / "eval" / "recommend.toml"
     with user_errors():
         eval_set = evaluation.load_queries(queries)
-        documents = _documents(_engine())
+        engine = _engine()
+        documents = _documents(engine)
         index = open_index(expected_hash=corpus_hash(documents))
         table = evaluation.evaluate(index, eval_set, evaluation.RUNS)
         if without_english:
             table.update(evaluation.evaluate_without_english(index, documents, eval_set))
+        with session_factory(engine)() as session:
+            recommendations = evaluation.evaluate_recommendations(
+                index, session, evaluation.load_items(items_path))
     counts = evaluation.slice_counts(eval_set)
     if as_json:
-        click.echo(json.dumps({"queries": counts, "metrics": table}, indent=2))
+        click.echo(json.dumps({"queries": counts, "metrics": table,
+                               "recommendations": recommendations}, indent=2))
         return
     click.echo(evaluation.format_table(table, counts))
     click.echo("")
     for line in evaluation.check_targets(table):
         click.echo(line)
+    click.echo("")
+    p5 = recommendations["precision@5"]
+    click.echo(f"recommendations: precision@5 {p5:.3f} over {recommendations['items']} checklist "
+               f"items (target 0.60 {'met' if p5 >= 0.6 else 'MISSED'}; best possible with "
+               f"these judgments {recommendations['best possible precision@5']:.3f})")
 
 
 @cli.command()

@@ -134,3 +134,30 @@ def evaluate_without_english(index: SearchIndex, documents, queries) -> dict:
         finally:
             ablated.close()
     return table
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    id: str
+    relevant: frozenset[str]
+
+
+def load_items(path: Path) -> list[EvalItem]:
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    items = [EvalItem(i["id"], frozenset(i["relevant"])) for i in data.get("item", [])]
+    if not items or any(not i.relevant for i in items):
+        raise ValueError(f"{path}: every item needs an id and relevant practice IDs")
+    return items
+
+
+def evaluate_recommendations(index: SearchIndex, session, items: list[EvalItem], k: int = 5) -> dict:
+    """Precision@k of the recommendations for each item alone, averaged; and the ceiling."""
+    from kb.recommend import recommend
+
+    precision, ceiling = [], []
+    for item in items:
+        found = [r.id for r in recommend(index, session, [item.id], limit=k)]
+        precision.append(len(set(found) & item.relevant) / k)
+        ceiling.append(min(k, len(item.relevant)) / k)
+    return {"items": len(items), f"precision@{k}": round(sum(precision) / len(items), 3),
+            f"best possible precision@{k}": round(sum(ceiling) / len(items), 3)}

@@ -85,6 +85,8 @@ class ChecklistItem(Base):
     checklist_id: Mapped[str] = mapped_column(ForeignKey("checklist.id"))
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    needs: Mapped[list] = mapped_column(JSON, default=list)     # from corpus/checklist_needs.toml
+    keywords: Mapped[list] = mapped_column(JSON, default=list)  # what a practice meeting it has
 
     checklist: Mapped[Checklist] = relationship(back_populates="items")
 

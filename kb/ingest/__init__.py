@@ -51,6 +51,14 @@ def parse_handbook(text: str, curation: Curation) -> Handbook:
         per_area_refs[number] = citations(number, section.references, curation)
         areas.append(section.record)
     _check_practices(practices, curation)
+    general = parse_general_checklist(sections.general_checklist)
+    items = {i.id: i for c in [*(c for a in areas for c in a.checklists), general] for i in c.items}
+    unknown = sorted(set(curation.item_annotations) - set(items))
+    if unknown:
+        raise CurationError(f"checklist_needs.toml: unknown checklist item IDs {unknown}")
+    for item_id, annotation in curation.item_annotations.items():
+        items[item_id].needs = list(annotation.get("needs", []))
+        items[item_id].keywords = list(annotation.get("keywords", []))
     for practice in practices:
         english = curation.english.get(practice.id, {})
         practice.title_en = english.get("title", "")
@@ -58,7 +66,7 @@ def parse_handbook(text: str, curation: Curation) -> Handbook:
         practice.needs = sorted(curation.practice_needs.get(practice.id, []))
     return Handbook(
         areas=areas,
-        general_checklist=parse_general_checklist(sections.general_checklist),
+        general_checklist=general,
         practices=practices,
         references=merge_references(per_area_refs, curation),
         quality_domains=parse_criteria(sections.criteria),

@@ -4,7 +4,8 @@
 - repairs.toml: sub-heading -> success factor, misplaced fragments, reference boundaries and URLs;
 - references.toml: citations whose authors, title or year the citation rule reads wrongly;
 - practices_en.toml (optional): English title and summary of each practice;
-- needs.toml (optional): the needs vocabulary and the needs of each practice.
+- needs.toml (optional): the needs vocabulary and the needs of each practice;
+- checklist_needs.toml (optional): the needs and keywords of each checklist item.
 """
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ class Curation:
     english: dict[str, dict] = field(default_factory=dict)   # practice id -> title_en, summary_en
     needs: list[Need] = field(default_factory=list)
     practice_needs: dict[str, list[str]] = field(default_factory=dict)
+    item_annotations: dict[str, dict] = field(default_factory=dict)  # item id -> needs, keywords
 
 
 def _read(path: Path, required: bool = True) -> dict:
@@ -84,6 +86,11 @@ def load_curation(folder: Path | str) -> Curation:
         unknown = sorted(set(codes) - known)
         if unknown:
             raise CurationError(f"needs.toml: practice {practice_id!r} has unknown needs {unknown}")
+    items = _read(folder / "checklist_needs.toml", required=False).get("item", {})
+    for item_id, annotation in items.items():
+        unknown = sorted(set(annotation.get("needs", [])) - known)
+        if unknown:
+            raise CurationError(f"checklist_needs.toml: item {item_id!r} has unknown needs {unknown}")
     return Curation(
         practices=practices,
         factor_headings=dict(repairs.get("factor_headings", {})),
@@ -95,6 +102,7 @@ def load_curation(folder: Path | str) -> Curation:
         english=english.get("practice", {}),
         needs=vocabulary,
         practice_needs=practice_needs,
+        item_annotations=items,
     )
 
 

@@ -102,7 +102,8 @@ def _load_areas(handbook: Handbook, session: Session, report: LoadReport) -> Non
         for item in checklist.items:
             item_ids.add(item.id)
             _upsert(session, ChecklistItem, item.id, checklist_id=checklist.id,
-                    position=item.position, text=item.text)
+                    position=item.position, text=item.text, needs=item.needs,
+                    keywords=item.keywords)
     session.flush()
     # A curator's practice keeps its place when the handbook drops the factor it named.
     session.execute(update(Practice).where(Practice.success_factor_id.not_in(factor_ids))

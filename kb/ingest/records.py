@@ -36,6 +36,8 @@ class ChecklistItemRecord:
     id: str
     position: int
     text: str
+    needs: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
 
 
 @dataclass
