@@ -133,3 +133,44 @@ def test_works_without_javascript(browser, live_server):
     page.locator(".facets a").first.click()
     assert page.locator(".hit").count() >= 1
     context.close()
+
+
+def test_self_assessment_in_the_browser(page, live_server):
+    page.goto(f"{live_server}/assess?lang=lv")
+    page.fill("#organisation", "Valmieras novada pašvaldība")
+    page.select_option("#organisation_type", "municipality")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/assess/*/1")
+    link = page.locator(".private-link a").get_attribute("href")
+    radios = page.locator("fieldset")
+    for i in range(radios.count()):
+        radios.nth(i).locator("input[type=radio][value=%s]" % ("met" if i % 3 else "unmet")).check()
+    page.fill("#notes", "Pirmās jomas piezīmes: jārunā ar NVO.")
+    page.click("button[value=next]")
+    page.wait_for_url("**/assess/*/2")
+    fieldsets = page.locator("fieldset")
+    for i in range(fieldsets.count()):
+        fieldsets.nth(i).locator("input[type=radio][value=unmet]").check()
+    page.fill("#notes", "Otrās jomas piezīmes.")
+    page.click("button[value=summary]")
+    page.wait_for_url("**/summary")
+    assert page.locator("svg[role=img] rect").count() == 12  # six areas: track and bar each
+    assert "Pirmās jomas piezīmes" in page.content()
+    assert page.locator(".recommended li").count() >= 3 * 19  # 4 + 15 unmet items, 3 each
+    shot(page, "assessment-summary-lv")
+    page.pdf(path=str(SHOTS.parent / "assessment-summary.pdf"))  # what "save as PDF" gives
+    with page.expect_download() as download:
+        page.click("text=Lejupielādēt JSON")
+    import json
+    saved = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert saved["pages"][1]["reading"] == "none"
+
+    # Reopen through the private link, change an answer, see the summary change.
+    page.goto(link)
+    first = page.locator("fieldset").first
+    assert first.locator("input[type=radio][value=unmet]").is_checked()
+    first.locator("input[type=radio][value=met]").check()
+    page.click("button[value=summary]")
+    page.wait_for_url("**/summary")
+    data = page.evaluate("async () => (await fetch(location.pathname + '?format=json')).json()")
+    assert data["pages"][0]["met"] == 7 and len(data["pages"][0]["unmet"]) == 3

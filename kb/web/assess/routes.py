@@ -120,7 +120,8 @@ def summary_data(assessment) -> dict:
             "unmet": [{"id": i.id, "text": i.text, "practices": [
                 {"id": r.id, "title": r.title, "title_en": r.title_en or None,
                  "country": r.countries, "area": r.area, "score": r.score,
-                 "why": {"words": r.reasons[0].words, "same_area": r.reasons[0].same_area,
+                 "why": {"words": r.reasons[0].words, "needs": r.reasons[0].needs,
+                         "same_area": r.reasons[0].same_area,
                          "same_success_factor": r.reasons[0].same_factor}}
                 for r in recommendations.get(i.id, [])]} for i in p.unmet],
             "references": [{"id": r.id, "title": r.title, "year": r.year,

@@ -1,0 +1,140 @@
+"""The self-assessment in the web app, the recommendations API, and bad input."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+def start(client, organisation="Rīgas dome") -> str:
+    response = client.post("/assess", data={"organisation": organisation,
+                                            "organisation_type": "municipality"})
+    assert response.status_code == 303
+    token = response.headers["Location"].split("/")[2]
+    assert len(token) >= 32
+    return token
+
+
+def items_on(client, token, page):
+    html = client.get(f"/assess/{token}/{page}").get_data(as_text=True)
+    return re.findall(r'name="item-([^"]+)" value="met"', html)
+
+
+def answer(client, token, page, statuses, notes="", notes_orig="", orig=None, go="next"):
+    data = {f"item-{i}": s for i, s in statuses.items()}
+    data.update({f"orig-{i}": s for i, s in (orig or {}).items()})
+    data.update(notes=notes, notes_orig=notes_orig, go=go)
+    return client.post(f"/assess/{token}/{page}", data=data)
+
+
+def test_flow_pages_summary_and_downloads(client):
+    token = start(client)
+    items1 = items_on(client, token, "1")
+    assert len(items1) == 10
+    response = answer(client, token, "1", {i: "met" for i in items1[:8]} | {items1[8]: "unmet",
+                      items1[9]: "na"}, notes="Jānoskaidro mājokļu jautājums.")
+    assert response.headers["Location"].endswith(f"/assess/{token}/2")
+    items3 = items_on(client, token, "3")
+    answer(client, token, "3", {i: "unmet" for i in items3})
+    summary = client.get(f"/assess/{token}/summary")
+    html = summary.get_data(as_text=True)
+    assert summary.status_code == 200 and "<svg" in html and "8/9" in html
+    assert "Jānoskaidro mājokļu jautājums." in html
+    data = client.get(f"/assess/{token}/summary?format=json").get_json()
+    page1, page3 = data["pages"][0], data["pages"][2]
+    assert (page1["met"], page1["applicable"], page1["reading"]) == (8, 9, "some")
+    assert page3["reading"] == "none" and len(page3["unmet"]) == 17
+    for item in page3["unmet"]:
+        assert len(item["practices"]) == 3
+        assert all({"id", "title", "country", "why"} <= set(p) for p in item["practices"])
+    assert data["pages"][1]["reading"] == "open" and page3["references"]
+    download = client.get(f"/assess/{token}/summary.json")
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert download.get_json()["pages"][0]["notes"] == "Jānoskaidro mājokļu jautājums."
+
+
+def test_reopening_the_link_shows_saved_answers(client):
+    token = start(client)
+    items = items_on(client, token, "general")
+    answer(client, token, "general", {items[0]: "unmet"}, go="stay")
+    html = client.get(f"/assess/{token}/general").get_data(as_text=True)
+    assert re.search(rf'name="item-{items[0]}" value="unmet" checked', html)
+    assert f'name="orig-{items[0]}" value="unmet"' in html
+
+
+@pytest.mark.parametrize("url", ["/assess/wrong-token/1", "/assess/" + "a" * 100 + "/1",
+                                 "/assess/x/summary", "/assess/x/summary.json"])
+def test_a_missing_or_wrong_token_is_404_and_leaks_nothing(client, url):
+    start(client, organisation="Slepena organizācija")
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "Slepena" not in response.get_data(as_text=True)
+
+
+def test_assessments_do_not_see_each_other(client):
+    first, second = start(client, "Pirmā"), start(client, "Otrā")
+    items = items_on(client, first, "1")
+    answer(client, first, "1", {items[0]: "met"}, notes="pirmās piezīmes")
+    data = client.get(f"/assess/{second}/summary?format=json").get_json()
+    assert data["organisation"] == "Otrā" and data["pages"][0]["met"] == 0
+    assert "pirmās piezīmes" not in client.get(f"/assess/{second}/1").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("tamper", [{"item-area-1-01": "yes"}, {"item-area-5-01": "met"},
+                                    {"item-'; DROP TABLE assessment;--": "met"}])
+def test_tampered_form_values_are_400(client, tamper):
+    token = start(client)
+    response = client.post(f"/assess/{token}/1", data={**tamper, "notes": "", "notes_orig": ""})
+    assert response.status_code == 400
+    assert client.get(f"/assess/{token}/summary?format=json").get_json()["pages"][0]["met"] == 0
+
+
+def test_notes_over_the_limit_keep_the_answers_and_the_text(client):
+    token = start(client)
+    items = items_on(client, token, "2")
+    long_note = "piezīme " * 700
+    response = answer(client, token, "2", {items[0]: "met"}, notes=long_note)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "5000" in html
+    assert long_note.strip() in html  # the text is still in the form, nothing lost
+    assert client.get(f"/assess/{token}/summary?format=json").get_json()["pages"][1]["met"] == 1
+
+
+def test_two_tabs_saving_the_same_page(client):
+    token = start(client)
+    items = items_on(client, token, "4")
+    answer(client, token, "4", {items[0]: "met"}, notes="no cilnes A")
+    response = answer(client, token, "4", {items[0]: "unmet"}, notes="no cilnes B")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "another window" in page or "citā logā" in page
+    notes = client.get(f"/assess/{token}/summary?format=json").get_json()["pages"][3]["notes"]
+    assert "no cilnes A" in notes and "no cilnes B" in notes
+
+
+def test_recommendations_api(client):
+    body = client.post("/api/recommendations", json={"unmet": ["area-3-09", "area-1-08"],
+                                                     "limit": 5, "lang": "en"}).get_json()
+    results = body["results"]
+    assert len(results) == 5
+    assert all({"id", "title", "country", "area", "score", "because"} <= set(r) for r in results)
+    assert {i for r in results for i in r["because"]} <= {"area-3-09", "area-1-08"}
+    assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
+    housing = {r["id"] for r in results if "area-3-09" in r["because"]}
+    assert housing & {"laipni-lugti-majas", "lublinas-gimenes-palidzibas-centri",
+                      "varsavas-gimenes-palidzibas-centra-programma-witek", "tandem"}
+    ids = [r["id"] for r in results]
+    assert len(ids) == len(set(ids))  # one entry per practice, however many items it answers
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"unmet": ["area-1-01", "nope", "also-nope"]}, "nope, also-nope"),
+    ({"unmet": []}, "empty"),
+    ({"unmet": "area-1-01"}, "list"),
+    ({"unmet": ["area-1-01"], "limit": 0}, "limit"),
+    ({"unmet": ["area-1-01"], "limit": "5"}, "limit"),
+    ({"unmet": ["area-1-01"], "lang": "de"}, "lang"),
+    ({}, "list"),
+])
+def test_recommendations_api_errors(client, body, message):
+    response = client.post("/api/recommendations", json=body)
+    assert response.status_code == 400 and message in response.get_json()["error"]["message"]
