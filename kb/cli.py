@@ -220,6 +220,94 @@ def serve(host: str, port: int, threads: int) -> None:
     waitress_serve(app, host=host, port=port, threads=threads, ident="kb")
 
 
+@cli.group()
+def curator() -> None:
+    """Manage curator accounts."""
+
+
+@curator.command("add")
+@click.argument("email")
+@click.option("--admin", is_flag=True, help="An admin can also publish their own submissions.")
+@click.password_option(help="The password (asked for when not given; at least 10 characters).")
+def curator_add(email: str, admin: bool, password: str) -> None:
+    """Add a curator account (the password is asked for, never shown or stored in clear)."""
+    from kb import accounts
+    from kb.db import transaction
+
+    with user_errors():
+        engine = _engine()
+    try:
+        with transaction(engine) as session:
+            added = accounts.add_curator(session, email, password, admin=admin)
+            role = "admin" if added.is_admin else "curator"
+            address = added.email
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Added {role} {address}")
+
+
+@curator.command("list")
+def curator_list() -> None:
+    """List curator accounts."""
+    from sqlalchemy import select
+
+    from kb.db import session_factory
+    from kb.models import Curator
+
+    with user_errors():
+        engine = _engine()
+    with session_factory(engine)() as session:
+        curators = session.scalars(select(Curator).order_by(Curator.email)).all()
+        if not curators:
+            click.echo("No curators yet: add one with `kb curator add EMAIL`.")
+        for c in curators:
+            click.echo(f"{c.email}\t{'admin' if c.is_admin else 'curator'}\t"
+                       f"{'active' if c.active else 'inactive'}\t{c.created_at:%Y-%m-%d}")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True, help="Output format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output).")
+def export(fmt: str, output: Path | None) -> None:
+    """Export every published practice, with its stable ID."""
+    from kb import transfer
+    from kb.db import session_factory
+
+    with user_errors():
+        engine = _engine()
+    with session_factory(engine)() as session:
+        text = transfer.export_jsonl(session) if fmt == "jsonl" else transfer.export_csv(session)
+    if output:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@cli.command(name="import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_(path: Path) -> None:
+    """Import practices from JSONL (as `kb export` writes it); any bad line imports nothing."""
+    from kb import transfer
+    from kb.db import transaction
+
+    with user_errors():
+        engine = _engine()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{path}: not UTF-8 text") from None
+    try:
+        with transaction(engine) as session:
+            report = transfer.import_jsonl(session, text)
+    except transfer.ImportError_ as exc:
+        raise click.ClickException(f"{path}: nothing was imported:\n" + "\n".join(exc.problems)) from None
+    click.echo(f"Imported {len(report.created)} new and {len(report.updated)} updated practices. "
+               "Run `kb index` to make them searchable.")
+
+
 @cli.command()
 def settings() -> None:
     """List every KB_* setting with its current value and help."""

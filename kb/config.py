@@ -34,7 +34,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KB_THREADS", "1",
             "Threads for the embedder (OpenMP/torch); one keeps query latency steady on 2 cores.", int),
     Setting("KB_SECRET_KEY", "",
-            "Secret for sessions and CSRF; `kb serve` generates a per-instance one when empty."),
+            "Secret for sessions and CSRF; generated per process when empty (sessions then end "
+            "when the server restarts)."),
+    Setting("KB_QUALITY_DOMAIN_MIN", "50",
+            "Good practice: every quality domain scores at least this many percent.", float),
+    Setting("KB_QUALITY_OVERALL_MIN", "70",
+            "Good practice: the overall quality score is at least this many percent.", float),
+    Setting("KB_LOGIN_ATTEMPTS", "5",
+            "Failed logins per account or address within 15 minutes before login is refused.", int),
+    Setting("KB_SUGGESTIONS_PER_HOUR", "5",
+            "Public practice suggestions accepted per address per hour.", int),
 )
 
 

@@ -12,6 +12,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 HANDBOOK = "handbook"  # Practice.source of records that `kb ingest` owns
 CURATOR = "curator"    # Practice.source of records that curators own; ingest never touches them
 PUBLISHED = "published"  # Practice.status of practices that search shows
+PENDING = "pending"
+REJECTED = "rejected"
+CHANGES_REQUESTED = "changes_requested"
+STATUSES = (PENDING, PUBLISHED, REJECTED, CHANGES_REQUESTED)
 
 
 def utcnow() -> datetime:
@@ -109,6 +113,14 @@ class Practice(Base):
     urls: Mapped[list] = mapped_column(JSON, default=list)
     title_en: Mapped[str] = mapped_column(String(300), default="")
     summary_en: Mapped[str] = mapped_column(Text, default="")
+    # Curators' submissions: who sent it, how to reach the source, the review's reason.
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("curator.id"), nullable=True)
+    submitted_via: Mapped[str] = mapped_column(String(20), default="")  # "curator" or "public"
+    contact: Mapped[str] = mapped_column(String(300), default="")
+    source_note: Mapped[str] = mapped_column(String(500), default="")
+    review_reason: Mapped[str] = mapped_column(Text, default="")
+    quality_overall: Mapped[float | None] = mapped_column(nullable=True)
+    good_practice: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow)
@@ -259,3 +271,63 @@ class AssessmentNote(Base):
         ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
     page: Mapped[str] = mapped_column(String(20), primary_key=True)
     text: Mapped[str] = mapped_column(Text, default="")
+
+
+class Curator(Base):
+    """A curator (or admin) who submits, reviews, scores and publishes practices."""
+
+    __tablename__ = "curator"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    # What Flask-Login asks of a user object.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class PracticeChange(Base):
+    """One change to a practice: who, when, what, and each field before and after."""
+
+    __tablename__ = "practice_change"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    practice_id: Mapped[str] = mapped_column(String(160), index=True)
+    curator_id: Mapped[int | None] = mapped_column(ForeignKey("curator.id"), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    action: Mapped[str] = mapped_column(String(30))
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)  # name -> [before, after]
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    curator: Mapped[Curator | None] = relationship()
+
+
+class QualityScore(Base):
+    """A curator's score of a practice on one quality indicator (section 7)."""
+
+    __tablename__ = "quality_score"
+    practice_id: Mapped[str] = mapped_column(
+        ForeignKey("practice.id", ondelete="CASCADE"), primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(10))  # met, partly, not_met, unknown
+    curator_id: Mapped[int | None] = mapped_column(ForeignKey("curator.id"), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class RateCounter(Base):
+    """Counts events per key in a time window: login failures, public suggestions."""
+
+    __tablename__ = "rate_counter"
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    count: Mapped[int] = mapped_column(Integer, default=0)

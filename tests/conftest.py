@@ -101,3 +101,37 @@ def app(handbook_engine, handbook_index_root, embedder):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+def csrf_from(client, url: str) -> str:
+    """The CSRF token of the form on ``url`` (forms post it back, as a browser would)."""
+    import re
+    html = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture(scope="module")
+def curate_app(tmp_path_factory, handbook_engine, handbook_index_root, embedder):
+    """An app on its own copy of the database and index (curators change both), with two
+    curators (anna: curator, boss: admin)."""
+    import shutil
+
+    from kb import accounts
+    from kb.db import transaction
+    from kb.web import create_app
+    root = tmp_path_factory.mktemp("curate")
+    shutil.copy(handbook_engine.url.database, root / "kb.sqlite3")
+    shutil.copytree(handbook_index_root, root / "indexes")
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{root / 'kb.sqlite3'}",
+                      "INDEX_DIR": str(root / "indexes"), "EMBEDDER": embedder,
+                      "SECRET_KEY": "test-curate"})
+    with transaction(app.extensions["kb.engine"]) as session:
+        accounts.add_curator(session, "anna@example.lv", "anna-password-1")
+        accounts.add_curator(session, "janis@example.lv", "janis-password-1")
+        accounts.add_curator(session, "boss@example.lv", "boss-password-1", admin=True)
+    return app
+
+
+def login(client, email: str, password: str):
+    return client.post("/curate/login", data={"email": email, "password": password,
+                                              "csrf_token": csrf_from(client, "/curate/login")})

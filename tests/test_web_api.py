@@ -33,7 +33,7 @@ def test_search_contract(client):
     hit = body["results"][0]
     assert {"id", "type", "title", "snippet", "score", "area", "country", "success_factor"} <= set(hit)
     assert hit["type"] == "practice" and isinstance(hit["country"], list) and isinstance(hit["area"], int)
-    assert set(body["facets"]) == {"type", "area", "country", "factor", "need"}
+    assert set(body["facets"]) == {"type", "area", "country", "factor", "need", "quality"}
     assert body["facets"]["type"] == {"practice": body["total"]}
 
 

@@ -5,10 +5,13 @@ import re
 
 import pytest
 
+from conftest import csrf_from
+
 
 def start(client, organisation="Rīgas dome") -> str:
     response = client.post("/assess", data={"organisation": organisation,
-                                            "organisation_type": "municipality"})
+                                            "organisation_type": "municipality",
+                                            "csrf_token": csrf_from(client, "/assess")})
     assert response.status_code == 303
     token = response.headers["Location"].split("/")[2]
     assert len(token) >= 32
@@ -23,7 +26,8 @@ def items_on(client, token, page):
 def answer(client, token, page, statuses, notes="", notes_orig="", orig=None, go="next"):
     data = {f"item-{i}": s for i, s in statuses.items()}
     data.update({f"orig-{i}": s for i, s in (orig or {}).items()})
-    data.update(notes=notes, notes_orig=notes_orig, go=go)
+    data.update(notes=notes, notes_orig=notes_orig, go=go,
+                csrf_token=csrf_from(client, f"/assess/{token}/{page}"))
     return client.post(f"/assess/{token}/{page}", data=data)
 
 
@@ -84,7 +88,8 @@ def test_assessments_do_not_see_each_other(client):
                                     {"item-'; DROP TABLE assessment;--": "met"}])
 def test_tampered_form_values_are_400(client, tamper):
     token = start(client)
-    response = client.post(f"/assess/{token}/1", data={**tamper, "notes": "", "notes_orig": ""})
+    response = client.post(f"/assess/{token}/1", data={
+        **tamper, "notes": "", "notes_orig": "", "csrf_token": csrf_from(client, f"/assess/{token}/1")})
     assert response.status_code == 400
     assert client.get(f"/assess/{token}/summary?format=json").get_json()["pages"][0]["met"] == 0
 

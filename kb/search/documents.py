@@ -31,6 +31,8 @@ class Document:
     needs: tuple[str, ...] = ()
     need_terms: str = ""  # labels and keywords of the needs, in Latvian and English
     position: int = 0
+    quality: float | None = None  # overall quality score (%), when curators scored it
+    good_practice: bool = False
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -92,7 +94,8 @@ def practice_document(p: Practice, needs: dict[str, Need]) -> Document:
                     organisation=p.organisation, english=english, areas=(p.area_id,),
                     countries=tuple(p.country_codes), factor=p.success_factor_id or "",
                     needs=tuple(p.need_codes), need_terms=need_terms(p.need_codes, needs),
-                    position=p.position,
+                    position=p.position, quality=p.quality_overall,
+                    good_practice=bool(p.good_practice),
                     extra={"city": p.city, "title_en": p.title_en, "source": p.source})
 
 

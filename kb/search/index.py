@@ -26,7 +26,7 @@ FUSIONS = ("rrf", "weighted")
 # Chosen on the evaluation set (`kb eval`): the dense ranking re-orders and extends the lexical
 # one rather than competing with it as an equal (plain RRF), which scored lower on every slice.
 DEFAULT_WEIGHTS = {"rrf": {"lexical": 1.0, "dense": 0.1}, "weighted": {"lexical": 0.8, "dense": 0.2}}
-FACETS = ("type", "area", "country", "factor", "need")
+FACETS = ("type", "area", "country", "factor", "need", "quality")
 CACHE_FILE = "embedding-cache.sqlite3"
 
 
@@ -57,13 +57,15 @@ class Filters(NamedTuple):
     country: str | None = None
     factor: str | None = None
     need: str | None = None
+    quality: str | None = None  # "good": only practices scored good practice
 
     def accepts(self, doc: Document) -> bool:
         return ((not self.types or doc.type in self.types)
                 and (self.area is None or self.area in doc.areas)
                 and (not self.country or self.country in doc.countries)
                 and (not self.factor or self.factor == doc.factor)
-                and (not self.need or self.need in doc.needs))
+                and (not self.need or self.need in doc.needs)
+                and (not self.quality or doc.good_practice))
 
     @property
     def empty(self) -> bool:
@@ -159,8 +161,12 @@ class SearchIndex:
 
     def search(self, query: str, filters: Filters = Filters(), limit: int = 10, offset: int = 0,
                mode: str = "hybrid", fusion: str = "rrf",
-               weights: dict[str, float] | None = None) -> Results:
-        """Search ``query`` within ``filters``; an empty query lists every matching record."""
+               weights: dict[str, float] | None = None, sort: str = "relevance") -> Results:
+        """Search ``query`` within ``filters``; an empty query lists every matching record.
+
+        ``sort="quality"`` puts the best-scored practices first (unscored ones last), keeping
+        the relevance order among equals.
+        """
         if mode not in MODES or fusion not in FUSIONS:
             raise ValueError(f"mode must be one of {MODES} and fusion one of {FUSIONS}")
         query = query.strip()
@@ -170,6 +176,8 @@ class SearchIndex:
                 key=lambda d: (TYPES.index(d.type), d.position, d.record_id))]
         else:
             ranked = self.rank(query, filters, mode, fusion, weights)
+        if sort == "quality":
+            ranked = sorted(ranked, key=lambda r: -(self.documents[r[0]].quality or -1.0))
         facets = self._facets(key for key, _, _ in ranked)
         hits = [self._hit(key, score, found, query) for key, score, found in
                 ranked[offset:offset + limit]]
@@ -219,6 +227,8 @@ class SearchIndex:
             if doc.factor:
                 counts["factor"][doc.factor] += 1
             counts["need"].update(doc.needs)
+            if doc.good_practice:
+                counts["quality"]["good"] += 1
         return {name: dict(c.most_common()) for name, c in counts.items()}
 
     def _hit(self, key: str, score: float, found: tuple[str, ...], query: str) -> Hit:

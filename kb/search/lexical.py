@@ -37,7 +37,7 @@ def make_schema() -> Schema:
     return Schema(
         key=ID(stored=True, unique=True),
         type=ID(), area=KEYWORD(commas=True), country=KEYWORD(commas=True),
-        factor=ID(), need=KEYWORD(commas=True),
+        factor=ID(), need=KEYWORD(commas=True), quality=ID(),
         title=TEXT(analyzer=lv),
         title_exact=TEXT(analyzer=exact),
         organisation=TEXT(analyzer=lv),
@@ -53,6 +53,7 @@ def make_schema() -> Schema:
 def _fields(doc: Document) -> dict:
     return dict(key=doc.key, type=doc.type, area=",".join(map(str, doc.areas)),
                 country=",".join(doc.countries), factor=doc.factor, need=",".join(doc.needs),
+                quality="good" if doc.good_practice else "",
                 title=doc.title, title_exact=doc.title, organisation=doc.organisation,
                 text=doc.text, text_exact=doc.text, english=doc.english,
                 needs_lv=doc.need_terms, needs_en=doc.need_terms,
@@ -131,12 +132,13 @@ class LexicalIndex:
         return [(hit["key"], float(hit.score)) for hit in hits]
 
     @staticmethod
-    def filter_query(types=(), area=None, country=None, factor=None, need=None) -> Query | None:
+    def filter_query(types=(), area=None, country=None, factor=None, need=None,
+                     quality=None) -> Query | None:
         parts: list[Query] = []
         if types:
             parts.append(Or([Term("type", t) for t in types]))
         for field, value in (("area", area), ("country", country), ("factor", factor),
-                             ("need", need)):
+                             ("need", need), ("quality", quality)):
             if value not in (None, ""):
                 parts.append(Term(field, str(value)))
         return And(parts) if parts else None

@@ -7,7 +7,7 @@ from flask import Flask, request
 from flask_babel import get_locale
 
 from kb.config import setting
-from kb.web.extensions import babel
+from kb.web.extensions import babel, csrf, login_manager
 
 LANGUAGES = ("lv", "en")
 LANGUAGE_COOKIE = "lang"
@@ -33,6 +33,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         JSON_SORT_KEYS=False,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=1024 * 1024,  # larger requests get 413
+        WTF_CSRF_TIME_LIMIT=None,         # tokens live as long as the session
     )
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
@@ -41,6 +45,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.sort_keys = False
 
     babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    login_manager.init_app(app)
 
     from kb.web.errors import register_error_handlers
     from kb.web.services import init_services
@@ -52,8 +58,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     from kb.web.main import bp as main_bp
     from kb.web.api import bp as api_bp
     from kb.web.assess import bp as assess_bp
+    from kb.web.curate import bp as curate_bp
+    from kb.web.curate import auth
+    auth.register(app)
     app.register_blueprint(main_bp)
     app.register_blueprint(assess_bp)
+    app.register_blueprint(curate_bp)
+    # The JSON API takes no form posts: its POSTs need Content-Type application/json, which a
+    # cross-site form cannot send, so it needs no CSRF token.
+    csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
 
     @app.after_request

@@ -70,9 +70,24 @@ def factor(args: MultiDict) -> str | None:
     return raw or None
 
 
+def quality(args: MultiDict) -> str | None:
+    raw = args.get("quality", "").strip()
+    if raw not in ("", "good"):
+        raise BadParameter(f"quality must be \"good\", got {raw!r}", "quality")
+    return raw or None
+
+
+def sort(args: MultiDict) -> str:
+    raw = args.get("sort", "").strip() or "relevance"
+    if raw not in ("relevance", "quality"):
+        raise BadParameter(f"sort must be relevance or quality, got {raw!r}", "sort")
+    return raw
+
+
 def filters(args: MultiDict) -> Filters:
     return Filters(types=types(args), area=integer(args, "area", None, 1, 6),
-                   country=country(args), factor=factor(args), need=need(args))
+                   country=country(args), factor=factor(args), need=need(args),
+                   quality=quality(args))
 
 
 def paging(args: MultiDict, default_limit: int = 10) -> tuple[int, int]:

@@ -13,6 +13,7 @@ def practice_json(p: Practice, full: bool = True) -> dict:
         "success_factor": p.success_factor_id,
         "success_factor_name": p.success_factor.name if p.success_factor else None,
         "needs": p.need_codes, "source": p.source,
+        "quality": {"overall": p.quality_overall, "good_practice": bool(p.good_practice)},
     }
     if full:
         data.update(text=p.text, summary_en=p.summary_en or None, urls=list(p.urls))

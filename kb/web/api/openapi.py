@@ -42,6 +42,10 @@ def spec() -> dict:
                 area, country,
                 _param("factor", {"type": "string"}, "Success factor ID."),
                 _param("need", {"type": "string"}, "Need code (see corpus/needs.toml)."),
+                _param("quality", {"type": "string", "enum": ["good"]},
+                       "Only practices curators scored a good practice."),
+                _param("sort", {"type": "string", "enum": ["relevance", "quality"]},
+                       "Order by relevance (default) or quality score."),
                 limit, offset], {"$ref": "#/components/schemas/SearchResults"}, errors=(400, 503)),
             "/api/practices": _get("Published practices with full text", [area, country, limit, offset],
                                    {"type": "object", "properties": {
@@ -58,6 +62,8 @@ def spec() -> dict:
             "/api/glossary": _get("Glossary", [], obj),
             "/api/criteria": _get("Quality criteria", [], obj),
             "/api/openapi.json": _get("This description", [], obj, errors=()),
+            "/api/curate/queue": _get("The review queue (curators only; 401 otherwise)", [], obj,
+                                      errors=(401,)),
             "/api/recommendations": {"post": {
                 "summary": "Practices for unmet checklist items",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {

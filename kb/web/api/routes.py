@@ -40,7 +40,8 @@ def search():
     q = params.query_text(args)
     filters = params.filters(args)
     limit, offset = params.paging(args)
-    results = search_index().search(q, filters, limit=limit, offset=offset)
+    results = search_index().search(q, filters, limit=limit, offset=offset,
+                                    sort=params.sort(args))
     return jsonify({"query": results.query, "total": results.total,
                     "results": [hit_json(h) for h in results.hits], "facets": results.facets})
 

@@ -55,13 +55,15 @@ def search():
     q = params.query_text(args)
     filters = params.filters(args)
     page = params.integer(args, "page", 1, 1, 1000)
-    results = search_index().search(q, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    results = search_index().search(q, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                                    sort=params.sort(args))
     pages = max(1, math.ceil(results.total / PAGE_SIZE))
     factors = {f.id: f.name for f in db().scalars(select(SuccessFactor))}
     data = {"query": q, "total": results.total, "page": page, "pages": pages,
             "results": [hit_json(h) for h in results.hits], "facets": results.facets,
             "filters": {"type": list(filters.types), "area": filters.area,
-                        "country": filters.country, "factor": filters.factor, "need": filters.need}}
+                        "country": filters.country, "factor": filters.factor, "need": filters.need,
+                        "quality": filters.quality}}
     return render_page("search.html", data, factor_names=factors)
 
 

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("curate", __name__)
+
+from kb.web.curate import routes  # noqa: E402,F401

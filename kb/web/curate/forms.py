@@ -1,0 +1,53 @@
+"""Curators' and the public's forms (Flask-WTF: every form carries a CSRF token)."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (EmailField, PasswordField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField, widgets)
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+
+
+class CheckboxList(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class PracticeForm(FlaskForm):
+    """A practice's fields; choices are filled in by the view (they come from the database)."""
+
+    title = StringField(_l("Title (project or organisation name)"),
+                        validators=[DataRequired(), Length(max=300)])
+    title_en = StringField(_l("Title in English"), validators=[Optional(), Length(max=300)])
+    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=300)])
+    countries = SelectMultipleField(_l("Countries"), validators=[DataRequired()])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
+    area = SelectField(_l("Key area"), validators=[DataRequired()])
+    success_factor = SelectField(_l("Success factor"), validators=[Optional()], validate_choice=False)
+    text = TextAreaField(_l("Description in Latvian"), validators=[Optional(), Length(max=20000)])
+    summary_en = TextAreaField(_l("Description in English"), validators=[Optional(), Length(max=20000)])
+    needs = CheckboxList(_l("Needs"), validators=[Optional()], validate_choice=False)
+    urls = TextAreaField(_l("Web addresses (one per line)"), validators=[Optional(), Length(max=5000)])
+    contact = StringField(_l("Contact"), validators=[Optional(), Length(max=300)])
+    source_note = StringField(_l("Source"), validators=[Optional(), Length(max=500)])
+
+
+class SuggestForm(PracticeForm):
+    """The public suggestion form: contact required, and a field only bots fill in."""
+
+    contact = StringField(_l("Your email (so a curator can ask you questions)"),
+                          validators=[DataRequired(), Email(), Length(max=300)])
+    website = StringField("Website", validators=[Optional()])  # honeypot, hidden by CSS
+
+
+class ReviewForm(FlaskForm):
+    action = SelectField(_l("Decision"), choices=[
+        ("publish", _l("Publish")), ("request_changes", _l("Request changes")),
+        ("reject", _l("Reject")), ("unpublish", _l("Unpublish"))])
+    reason = TextAreaField(_l("Reason (required to reject or request changes)"),
+                           validators=[Optional(), Length(max=2000)])
