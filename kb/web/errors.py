@@ -57,9 +57,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
-        session = g.pop("db_session", None)
+        session = g.get("db_session")
         if session is not None:
-            session.rollback()
-            session.close()
+            session.rollback()  # closed at teardown, after the error page is rendered
         app.logger.exception("unhandled error on %s", request.path)
         return _respond(500, "Internal server error")

@@ -5,7 +5,18 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (EmailField, PasswordField, SelectField, SelectMultipleField, StringField,
                      TextAreaField, widgets)
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from kb.accounts import EMAIL
+
+try:  # WTForms >= 3.3 wants choice objects; older versions take (value, label) pairs
+    from wtforms.fields.choices import SelectChoice as _SelectChoice
+except ImportError:  # pragma: no cover
+    _SelectChoice = None
+
+
+def choice(value: str, label) -> object:
+    return _SelectChoice(value, label) if _SelectChoice else (value, label)
 
 
 class LoginForm(FlaskForm):
@@ -41,13 +52,14 @@ class SuggestForm(PracticeForm):
     """The public suggestion form: contact required, and a field only bots fill in."""
 
     contact = StringField(_l("Your email (so a curator can ask you questions)"),
-                          validators=[DataRequired(), Email(), Length(max=300)])
+                          validators=[DataRequired(), Length(max=300),
+                                      Regexp(EMAIL, message=_l("Enter an email address."))])
     website = StringField("Website", validators=[Optional()])  # honeypot, hidden by CSS
 
 
 class ReviewForm(FlaskForm):
     action = SelectField(_l("Decision"), choices=[
-        ("publish", _l("Publish")), ("request_changes", _l("Request changes")),
-        ("reject", _l("Reject")), ("unpublish", _l("Unpublish"))])
+        choice("publish", _l("Publish")), choice("request_changes", _l("Request changes")),
+        choice("reject", _l("Reject")), choice("unpublish", _l("Unpublish"))])
     reason = TextAreaField(_l("Reason (required to reject or request changes)"),
                            validators=[Optional(), Length(max=2000)])
