@@ -14,6 +14,7 @@ import pytest
 from conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
+FACTOR = "5-visa-atbalsta-modelu-klasta-izmantosana"
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -174,3 +175,62 @@ def test_self_assessment_in_the_browser(page, live_server):
     page.wait_for_url("**/summary")
     data = page.evaluate("async () => (await fetch(location.pathname + '?format=json')).json()")
     assert data["pages"][0]["met"] == 7 and len(data["pages"][0]["unmet"]) == 3
+
+
+@pytest.fixture(scope="module")
+def curate_server(curate_app):
+    from waitress import create_server
+    server = create_server(curate_app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+
+
+def browser_login(page, server, email, password, lang="en"):
+    page.goto(f"{server}/curate/login?lang={lang}")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url("**/curate")
+
+
+def test_curators_submit_score_approve_and_it_is_searchable(browser, curate_server):
+    anna = browser.new_context(locale="en-GB").new_page()
+    browser_login(anna, curate_server, "anna@example.lv", "anna-password-1")
+    anna.click("text=Submit a practice")
+    anna.fill("#title", "Daugavpils sarunu klubs")
+    anna.select_option("#countries", "LV")
+    anna.fill("#city", "Daugavpils")
+    anna.select_option("#area", "5")
+    anna.select_option("#success_factor", FACTOR)
+    anna.fill("#text", "Brīvprātīgie katru ceturtdienu rīko sarunu klubu latviešu valodā "
+                       "bēgļiem un vietējiem iedzīvotājiem Daugavpilī.")
+    anna.check("input[name=needs][value=language]")
+    anna.fill("#urls", "https://example.lv/klubs")
+    anna.click("form.stack button[type=submit]")
+    anna.wait_for_url("**/curate/practices/*")
+    practice_url = anna.url
+    shot(anna, "curator-submitted-en")
+
+    janis = browser.new_context(locale="lv-LV").new_page()
+    browser_login(janis, curate_server, "janis@example.lv", "janis-password-1", lang="lv")
+    janis.goto(practice_url)
+    for radio in janis.locator("input[type=radio][value=met]").all():
+        radio.check()
+    janis.click("text=Saglabāt novērtējumu")
+    janis.wait_for_url("**#quality")
+    assert "100.0" in janis.locator("#quality").inner_text()
+    janis.select_option("#action", "publish")
+    janis.click("text=Saglabāt lēmumu")
+    janis.wait_for_load_state()
+    assert "status-published" in janis.content()
+    shot(janis, "curator-published-lv")
+
+    visitor = browser.new_context(locale="lv-LV").new_page()
+    visitor.goto(f"{curate_server}/search?q=Daugavpils+sarunu+klubs")
+    assert visitor.locator(".hit h2 a").first.inner_text() == "Daugavpils sarunu klubs"
+    api = visitor.evaluate("async () => (await fetch('/api/search?q=Daugavpils&type=practice')).json()")
+    assert api["results"][0]["title"] == "Daugavpils sarunu klubs"
+    for page in (anna, janis, visitor):
+        page.context.close()

@@ -255,12 +255,14 @@ def decide(practice_id: str):
         return redirect(url_for("curate.practice", practice_id=p.id), code=303)
     db().commit()
     synced = review.sync_index(search_index(), db(), p)
+    status = {"published": _("Published"), "pending": _("Waiting for review"),
+              "rejected": _("Rejected"), "changes_requested": _("Changes requested")}[p.status]
     if synced.ok:
-        flash(_("Done: %(status)s. Search updated in %(ms)d ms.", status=p.status,
+        flash(_("Done: %(status)s. Search updated in %(ms)d ms.", status=status,
                 ms=round(synced.seconds * 1000)), "info")
     else:
         flash(_("Saved as %(status)s, but search could not be updated (%(error)s): run "
-                "`kb index` to repair it.", status=p.status, error=synced.error), "error")
+                "`kb index` to repair it.", status=status, error=synced.error), "error")
     return redirect(url_for("curate.practice", practice_id=p.id), code=303)
 
 
