@@ -20,14 +20,18 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-@pytest.fixture(scope="session")
-def live_server(app):
+def serve(app):
+    """Serve ``app`` with waitress on a free local port, in a thread; yield its base URL."""
     from waitress import create_server
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
+    threading.Thread(target=server.run, daemon=True).start()
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    yield from serve(app)
 
 
 @pytest.fixture(scope="session")
@@ -179,12 +183,7 @@ def test_self_assessment_in_the_browser(page, live_server):
 
 @pytest.fixture(scope="module")
 def curate_server(curate_app):
-    from waitress import create_server
-    server = create_server(curate_app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    yield from serve(curate_app)
 
 
 def browser_login(page, server, email, password, lang="en"):
