@@ -1,0 +1,81 @@
+"""The same records and workflows on PostgreSQL (KB_DATABASE_URL may name any database).
+
+Runs when KB_TEST_POSTGRES_URL names an empty database, as .ci/run sets it up; the tests
+drop and recreate kb's tables there.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from sqlalchemy import func, select
+
+from kb import accounts, assess, quality, review, transfer
+from kb.db import make_engine, session_factory
+from kb.ingest import ingest
+from kb.models import Base, Practice
+from kb.search import SearchIndex, build_index, load_documents
+
+from conftest import CORPUS, CURATION
+
+URL = os.environ.get("KB_TEST_POSTGRES_URL")
+pytestmark = pytest.mark.skipif(not URL, reason="set KB_TEST_POSTGRES_URL (.ci/run does)")
+
+
+@pytest.fixture(scope="module")
+def pg():
+    from sqlalchemy import create_engine
+    raw = create_engine(URL)
+    Base.metadata.drop_all(raw)
+    raw.dispose()
+    engine = make_engine(URL)
+    assert engine.dialect.name == "postgresql"
+    yield engine
+    engine.dispose()
+
+
+def test_ingest_is_idempotent_on_postgresql(pg):
+    first = ingest(CORPUS, pg, CURATION)
+    second = ingest(CORPUS, pg, CURATION)
+    assert first.load.counts == second.load.counts and not second.load.removed
+    with session_factory(pg)() as session:
+        assert session.scalar(select(func.count()).select_from(Practice)) == 62
+        assert session.get(Practice, "humans-in-the-loop").country_codes == ["BG"]
+
+
+def test_search_index_from_postgresql(pg, tmp_path, embedder, handbook_index_root):
+    cache = handbook_index_root / "embedding-cache.sqlite3"
+    shutil.copy(cache, tmp_path / cache.name)  # same texts: every embedding is cached
+    with session_factory(pg)() as session:
+        documents = load_documents(session)
+    assert len(documents) == 246
+    build_index(tmp_path, documents, embedder)
+    index = SearchIndex.open(tmp_path, embedder)
+    assert index.search("mājoklis").total > 0
+    index.close()
+
+
+def test_assessment_curators_quality_and_transfer_on_postgresql(pg):
+    with session_factory(pg)() as session:
+        a = assess.create(session, "Dome", "municipality")
+        item = assess.page_checklists(session, "1")[0].items[0].id
+        assess.save_page(session, a, "1", {item: "unmet"}, {}, "Piezīmes", "")
+        assert assess.summarize(session, a)[0].reading == "none"
+        anna = accounts.add_curator(session, "anna@example.lv", "anna-password-1")
+        janis = accounts.add_curator(session, "janis@example.lv", "janis-password-1")
+        practice = review.submit(session, {
+            "title": "Valodu kafejnīca", "countries": ["LV"], "area": "5",
+            "text": "Sarunu vakari latviešu valodā.", "needs": ["language"]}, anna, "curator")
+        review.decide(session, practice, "publish", janis)
+        indicators = [i.id for d in quality.domains_with_indicators(session)
+                      for q in d.questions for i in q.indicators]
+        assert quality.save_scores(session, practice, {i: "met" for i in indicators},
+                                   janis.id).good_practice
+        assert [c.action for c in review.history(session, practice.id)] == ["submitted", "publish"]
+        exported = transfer.export_jsonl(session)
+        assert exported.count("\n") == 63
+        session.commit()
+    ingest(CORPUS, pg, CURATION)  # never touches curators' work
+    with session_factory(pg)() as session:
+        assert session.get(Practice, "valodu-kafejnica").good_practice
