@@ -209,13 +209,19 @@ def serve(host: str, port: int, threads: int) -> None:
     from kb.web import create_app
     from kb.web.services import search_index
 
+    from kb.search import corpus_hash
+
     with user_errors():
         app = create_app()
         with app.app_context():
             try:
-                search_index()  # load the index once, before the first request
+                index = search_index()  # load the index once, before the first request
             except Exception as exc:  # noqa: BLE001 - serve anyway; pages say what is missing
                 click.echo(f"warning: {getattr(exc, 'message', exc)}", err=True)
+            else:
+                if index.meta.get("corpus_hash") != corpus_hash(_documents(app.extensions["kb.engine"])):
+                    click.echo("warning: the search index is stale (the database changed since "
+                               "it was built): run `kb index`", err=True)
     click.echo(f"Serving kb on http://{host}:{port}/")
     waitress_serve(app, host=host, port=port, threads=threads, ident="kb")
 
