@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -56,13 +55,12 @@ class UnknownItems(ValueError):
 
 def closest_factor(index: SearchIndex, item_id: str, area: int | None) -> str | None:
     """The success factor of ``area`` whose embedding is closest to the item's."""
-    rows = [i for i, k in enumerate(index.vectors.keys) if k == f"checklist_item:{item_id}"]
+    centre = index.vectors.centroid(f"checklist_item:{item_id}")
     factors = {k for k, d in index.documents.items() if d.type == "success_factor"
                and (area is None or area in d.areas)}
-    if not rows or not factors:
+    if centre is None or not factors:
         return None
-    centre = index.vectors.vectors[rows].mean(axis=0)
-    best = index.vectors.search(centre / (np.linalg.norm(centre) or 1.0), 1, factors)
+    best = index.vectors.search(centre, 1, factors)
     return best[0][0].split(":", 1)[1] if best else None
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import pytest
 
 from kb import assess
-from kb.db import transaction
 from kb.ingest import ingest
 
 from conftest import CORPUS, CURATION

@@ -5,7 +5,6 @@ are written to test-artifacts/screenshots/ for a person to look at.
 """
 from __future__ import annotations
 
-import shutil
 import threading
 from pathlib import Path
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from kb.search.analysis import (accent_table, english_analyzer, fold, latvian_analyzer,
-                                latvian_terms, restore_accents, stem, truncating_analyzer)
+from kb.search.analysis import (accent_table, english_analyzer, fold, latvian_terms,
+                                restore_accents, stem, truncating_analyzer)
 from kb.search.documents import chunks
 from kb.search.hybrid import rrf, weighted
 from kb.search.lexical import parse_user_query

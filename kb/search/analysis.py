@@ -136,11 +136,6 @@ def latvian_terms(text: str) -> list[str]:
     return [t.text for t in latvian_analyzer()(text)]
 
 
-def words(text: str) -> list[str]:
-    """Plain word tokens of a user's query (operators and punctuation are just characters)."""
-    return re.findall(r"\w+", text)
-
-
 def accent_table(texts) -> dict[str, str]:
     """Map each folded word of ``texts`` to its most frequent spelling with diacritics."""
     counts: dict[str, dict[str, int]] = {}

@@ -209,6 +209,14 @@ class VectorIndex:
             best.clear()
             width = min(len(scores), width * 4)
 
+    def centroid(self, key: str) -> np.ndarray | None:
+        """The normalised mean of ``key``'s rows (None when it has none)."""
+        rows = [i for i, k in enumerate(self.keys) if k == key]
+        if not rows:
+            return None
+        centre = self.vectors[rows].mean(axis=0)
+        return centre / (np.linalg.norm(centre) or 1.0)
+
     def replace(self, key: str, vectors: np.ndarray) -> None:
         """Drop the rows of ``key`` and append ``vectors`` (none: just drop)."""
         keep = [i for i, k in enumerate(self.keys) if k != key]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -33,7 +33,6 @@ class Document:
     position: int = 0
     quality: float | None = None  # overall quality score (%), when curators scored it
     good_practice: bool = False
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def key(self) -> str:
@@ -95,8 +94,7 @@ def practice_document(p: Practice, needs: dict[str, Need]) -> Document:
                     countries=tuple(p.country_codes), factor=p.success_factor_id or "",
                     needs=tuple(p.need_codes), need_terms=need_terms(p.need_codes, needs),
                     position=p.position, quality=p.quality_overall,
-                    good_practice=bool(p.good_practice),
-                    extra={"city": p.city, "title_en": p.title_en, "source": p.source})
+                    good_practice=bool(p.good_practice))
 
 
 def load_documents(session: Session) -> list[Document]:
@@ -124,7 +122,7 @@ def load_documents(session: Session) -> list[Document]:
         area = item.checklist.area_id
         docs.append(Document(type="checklist_item", record_id=item.id, title=item.text,
                              text=item.checklist.title, areas=(area,) if area else (),
-                             position=i, extra={"checklist": item.checklist_id}))
+                             position=i))
     for t in session.scalars(select(GlossaryTerm).order_by(GlossaryTerm.position)):
         docs.append(Document(type="glossary_term", record_id=t.id, title=t.term,
                              text=t.definition, position=t.position))

@@ -209,11 +209,9 @@ class SearchIndex:
 
     def similar(self, key: str, limit: int = 4, types: tuple[str, ...] = ("practice",)) -> list[Hit]:
         """Documents whose embeddings are closest to ``key``'s (the document itself excluded)."""
-        rows = [i for i, k in enumerate(self.vectors.keys) if k == key]
-        if not rows:
+        centre = self.vectors.centroid(key)
+        if centre is None:
             return []
-        centre = self.vectors.vectors[rows].mean(axis=0)
-        centre /= np.linalg.norm(centre) or 1.0
         allowed = {k for k, d in self.documents.items() if d.type in types and k != key}
         return [self._hit(k, s, ("dense",), "") for k, s in self.vectors.search(centre, limit, allowed)]
 
