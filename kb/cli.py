@@ -197,6 +197,33 @@ def evaluate(queries, without_english, as_json) -> None:
 
 
 @cli.command()
+@click.option("--check", is_flag=True,
+              help="Change nothing; fail when an evaluation set differs from its judgments.")
+def adjudicate(check: bool) -> None:
+    """Derive the evaluation sets' relevant practices from the judges' grades (majority vote)."""
+    from kb import judgments
+
+    folder = Path(config.setting("KB_CURATION_DIR")) / "eval"
+    stale = []
+    with user_errors():
+        for kind in judgments.SETS:
+            judged = judgments.load(folder / "judgments" / f"{kind}.json")
+            path = folder / f"{kind}.toml"
+            text = judgments.adjudicated_set(path, judged, kind)
+            report = judgments.agreement(judged)
+            click.echo(f"{kind}:")
+            for name, value in report.items():
+                click.echo(f"  {name:<34}{value}")
+            if text != path.read_text(encoding="utf-8"):
+                stale.append(path.name)
+                if not check:
+                    path.write_text(text, encoding="utf-8")
+    if check and stale:
+        raise click.ClickException(f"{', '.join(stale)} differ from the judgments: run `kb adjudicate`")
+    click.echo(f"{'Rewrote' if stale else 'Up to date:'} {', '.join(stale) or 'search.toml, recommend.toml'}")
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True,
               help="Port to listen on.")

@@ -30,6 +30,10 @@ PHRASE_FIELDS = ("title", "text", "english")
 PRUNE_MIN_DOCS = 5000
 PRUNE_MAX_DF = 0.05
 _PHRASE = re.compile(r'"([^"]+)"')
+_WORD = re.compile(r"\w+")
+# How much a hit's share of the query's words scales its score: 0 = plain BM25F, 1 = a hit with
+# half the words scores half. Chosen with `kb eval`: 0.3 raised nDCG@10 on every slice.
+COORDINATION = 0.3
 
 
 def make_schema() -> Schema:
@@ -94,7 +98,11 @@ class LexicalIndex:
         self._ix.close()
 
     def query(self, text: str) -> Query | None:
-        """The Whoosh query for a user's input, or None when it has no searchable word.
+        """The Whoosh query for a user's input, or None when it has no searchable word."""
+        return self._parse(text)[0]
+
+    def _parse(self, text: str) -> tuple[Query | None, dict[tuple[str, str], set[str]]]:
+        """The query, and which of the user's words each (field, term) stands for.
 
         Every field's terms are OR-ed and BM25F scores add up: a word found in the title, the
         English summary and the needs counts more than a word found once in the text.
@@ -102,34 +110,55 @@ class LexicalIndex:
         phrases, rest = parse_user_query(text)
         plain = " ".join([rest, *phrases])
         parts: list[Query] = []
+        words: dict[tuple[str, str], set[str]] = {}
         reader = self._searcher.reader()
         total = reader.doc_count()
         ceiling = PRUNE_MAX_DF * total if total >= PRUNE_MIN_DOCS else None
-        pruned: list[tuple[int, Term]] = []
-        for field in SEARCH_FIELDS:
-            for term in dict.fromkeys(t.text for t in self._schema[field].analyzer(plain)):
-                query = Term(field, term, boost=SEARCH_FIELDS[field])
-                frequency = reader.doc_frequency(field, term) if ceiling is not None else 0
-                if ceiling is None or 0 < frequency <= ceiling:
-                    parts.append(query)
-                elif frequency:
-                    pruned.append((frequency, query))
+        pruned: list[tuple[int, Term, str]] = []
+        for word in dict.fromkeys(w.lower() for w in _WORD.findall(plain)):
+            for field in SEARCH_FIELDS:
+                for term in dict.fromkeys(t.text for t in self._schema[field].analyzer(word)):
+                    if (field, term) in words:
+                        words[(field, term)].add(word)
+                        continue
+                    query = Term(field, term, boost=SEARCH_FIELDS[field])
+                    frequency = reader.doc_frequency(field, term) if ceiling is not None else 0
+                    if ceiling is None or 0 < frequency <= ceiling:
+                        parts.append(query)
+                        words[(field, term)] = {word}
+                    elif frequency:
+                        pruned.append((frequency, query, word))
         if not parts and pruned:  # every term is common: keep the rarest one
-            parts.append(min(pruned, key=lambda item: item[0])[1])
+            frequency, query, word = min(pruned, key=lambda item: item[0])
+            parts.append(query)
+            words[(query.fieldname, query.text)] = {word}
         for phrase in phrases:
             for field in PHRASE_FIELDS:
                 terms = [t.text for t in self._schema[field].analyzer(phrase)]
                 if len(terms) > 1:
                     parts.append(Phrase(field, terms, boost=2.0))
-        return Or(parts) if parts else None
+        return (Or(parts) if parts else None), words
 
     def search(self, text: str, limit: int, filters: Query | None = None) -> list[tuple[str, float]]:
-        """The ``limit`` best (key, score) pairs for ``text`` within ``filters``."""
-        query = self.query(text)
+        """The ``limit`` best (key, score) pairs for ``text`` within ``filters``.
+
+        BM25 alone lets one frequent word outweigh the rest of the query; each hit's score is
+        scaled by the share of the query's words it contains (a coordination factor).
+        """
+        query, words = self._parse(text)
         if query is None:
             return []
-        hits = self._searcher.search(query, limit=limit, filter=filters)
-        return [(hit["key"], float(hit.score)) for hit in hits]
+        wanted = set().union(*words.values())
+        hits = self._searcher.search(query, limit=limit, filter=filters, terms=True)
+        scored = []
+        for hit in hits:
+            found = set()
+            for field, term in hit.matched_terms():
+                term = term.decode("utf-8") if isinstance(term, bytes) else term
+                found |= words.get((field, term), set())
+            share = len(found) / len(wanted) if wanted else 1.0
+            scored.append((hit["key"], float(hit.score) * (1 - COORDINATION + COORDINATION * share)))
+        return sorted(scored, key=lambda item: -item[1])
 
     @staticmethod
     def filter_query(types=(), area=None, country=None, factor=None, need=None,
