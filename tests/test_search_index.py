@@ -66,6 +66,19 @@ def test_every_hit_says_which_retrievers_found_it(tiny):
     assert tiny.search("", Filters()).hits[0].retrievers == ()
 
 
+def test_a_hit_scores_by_the_share_of_query_words_it_contains(tiny, monkeypatch):
+    import kb.search.lexical as lexical
+
+    monkeypatch.setattr(lexical, "COORDINATION", 0.0)  # plain BM25F
+    plain = dict(tiny.lexical.search("psihologs zirgs", 10))
+    monkeypatch.setattr(lexical, "COORDINATION", 1.0)
+    scaled = dict(tiny.lexical.search("psihologs zirgs", 10))
+    # no record has "zirgs": the psychologist's record has half the words, so half the score
+    assert scaled["practice:psihologs"] == pytest.approx(plain["practice:psihologs"] / 2)
+    both = dict(tiny.lexical.search("psihologs konsultācijas", 10))
+    assert both["practice:psihologs"] > scaled["practice:psihologs"]
+
+
 @pytest.mark.parametrize("query", ["NOT x", "*", "title:foo", '"unbalanced', "((", ")]}",
                                    "a" * 1000, "", "   ", "ā" * 300, "\x00", "mājoklis AND OR NOT"])
 def test_odd_queries_never_raise(tiny, query):
