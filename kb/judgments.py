@@ -50,27 +50,35 @@ def load(path: Path) -> list[Judged]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path}: cannot read judgments: {exc}") from None
-    entries = data.get("queries", data.get("items"))
+    entries = data.get("queries", data.get("items")) if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
         raise ValueError(f"{path}: no 'queries' or 'items' to read")
-    judged = []
+    judged, seen = [], set()
     for n, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            raise ValueError(f"{path}: entry {n} is not an object")
         key = entry.get("text", entry.get("id"))
-        grades = {g: entry.get(g) for g in GRADERS}
         where = f"{path}: entry {n} ({key!r})"
-        if not key or not isinstance(entry.get("first"), list):
-            raise ValueError(f"{where}: needs a text or id and the first judge's list")
+        first, grades = entry.get("first"), {g: entry.get(g) for g in GRADERS}
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"{where}: needs a text or id")
+        if key in seen:
+            raise ValueError(f"{where}: judged twice")
+        if not isinstance(first, list) or not all(isinstance(p, str) for p in first):
+            raise ValueError(f"{where}: 'first' must be a list of practice IDs")
         if any(not isinstance(g, dict) for g in grades.values()):
             raise ValueError(f"{where}: needs the grades of {' and '.join(GRADERS)}")
         if len({frozenset(g) for g in grades.values()}) != 1:
             raise ValueError(f"{where}: the graders judged different candidates")
-        bad = sorted({v for g in grades.values() for v in g.values()} - {0, 1, 2})
+        bad = sorted({repr(v) for g in grades.values() for v in g.values()
+                      if type(v) is not int or v not in (0, 1, 2)})
         if bad:
-            raise ValueError(f"{where}: grades must be 0, 1 or 2, not {bad}")
-        missing = sorted(set(entry["first"]) - set(grades[GRADERS[0]]))
+            raise ValueError(f"{where}: grades must be 0, 1 or 2, not {', '.join(bad)}")
+        missing = sorted(set(first) - set(grades[GRADERS[0]]))
         if missing:
             raise ValueError(f"{where}: the pool lacks the first judge's {missing}")
-        judged.append(Judged(key, frozenset(entry["first"]), grades))
+        seen.add(key)
+        judged.append(Judged(key, frozenset(first), grades))
     return judged
 
 
@@ -110,22 +118,55 @@ def agreement(judged: list[Judged]) -> dict:
 
 
 def adjudicated_set(eval_path: Path, judged: list[Judged], kind: str) -> str:
-    """The evaluation set's TOML with every `relevant` list replaced by the majority vote."""
+    """The evaluation set's TOML with every `relevant` list replaced by the majority vote.
+
+    The set is rewritten whole, so anything it could not write back -- another field, a table,
+    a comment below the header -- is refused rather than lost.
+    """
     table, key, fields = SETS[kind]
-    text = Path(eval_path).read_text(encoding="utf-8")
-    entries = tomllib.loads(text).get(table, [])
+    eval_path = Path(eval_path)
+    try:
+        text = eval_path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{eval_path}: cannot read the evaluation set: {exc}") from None
+    entries = data.get(table)
+    if not isinstance(entries, list) or not entries or set(data) != {table}:
+        raise ValueError(f"{eval_path}: expected only [[{table}]] entries")
+    lines = text.splitlines()
+    header = []
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        header.append(line)
+    if any(line.lstrip().startswith("#") for line in lines[len(header):]):
+        raise ValueError(f"{eval_path}: comments below the header would be lost")
     verdicts = {j.key: j.relevant for j in judged}
-    unjudged = [e.get(key) for e in entries if e.get(key) not in verdicts]
-    if unjudged:
-        raise ValueError(f"{eval_path}: no judgments for {unjudged}")
-    header = [line for line in text.splitlines() if line.startswith("#")]
     blocks = []
-    for entry in entries:
+    for n, entry in enumerate(entries, 1):
+        unknown = sorted(set(entry) - set(fields))
+        if unknown or not isinstance(entry.get(key), str):
+            raise ValueError(f"{eval_path}: {table} {n} needs a {key!r} and has only the fields "
+                             f"{', '.join(fields)}" + (f" (not {', '.join(unknown)})" if unknown else ""))
+        if entry[key] not in verdicts:
+            raise ValueError(f"{eval_path}: no judgments for {entry[key]!r}")
         if not verdicts[entry[key]]:
             raise ValueError(f"{eval_path}: no practice is relevant to {entry[key]!r} by the "
                              f"majority vote; drop it or judge more candidates")
         entry = {**entry, "relevant": verdicts[entry[key]]}
-        lines = [f"[[{table}]]"] + [f"{name} = {json.dumps(entry[name], ensure_ascii=False)}"
-                                    for name in fields if name in entry]
-        blocks.append("\n".join(lines))
-    return "\n".join(header) + "\n\n" + "\n\n".join(blocks) + "\n"
+        blocks.append("\n".join([f"[[{table}]]"] + [f"{name} = {_toml_value(entry[name])}"
+                                                    for name in fields if name in entry]))
+    orphans = sorted(set(verdicts) - {e[key] for e in entries})
+    if orphans:
+        raise ValueError(f"{eval_path}: judgments for entries it does not have: {orphans}")
+    return "".join(line + "\n" for line in header) + ("\n" if header else "") + \
+        "\n\n".join(blocks) + "\n"
+
+
+def _toml_value(value) -> str:
+    """A string or list of strings as TOML (JSON's escapes are TOML's, bar DEL)."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if not isinstance(value, str):
+        raise ValueError(f"evaluation sets hold strings and lists of strings, not {value!r}")
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")

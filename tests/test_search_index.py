@@ -70,13 +70,31 @@ def test_a_hit_scores_by_the_share_of_query_words_it_contains(tiny, monkeypatch)
     import kb.search.lexical as lexical
 
     monkeypatch.setattr(lexical, "COORDINATION", 0.0)  # plain BM25F
-    plain = dict(tiny.lexical.search("psihologs zirgs", 10))
+    plain = dict(tiny.lexical.search("psihologs dzīvokļus zirgs", 10))
     monkeypatch.setattr(lexical, "COORDINATION", 1.0)
-    scaled = dict(tiny.lexical.search("psihologs zirgs", 10))
-    # no record has "zirgs": the psychologist's record has half the words, so half the score
+    scaled = dict(tiny.lexical.search("psihologs dzīvokļus zirgs", 10))
+    # the psychologist's record has one of the two words the index knows ("zirgs" is in no
+    # record, so it does not count): half the words, half the score
     assert scaled["practice:psihologs"] == pytest.approx(plain["practice:psihologs"] / 2)
+    assert scaled["practice:majoklu-programma"] == pytest.approx(
+        plain["practice:majoklu-programma"] / 2)
     both = dict(tiny.lexical.search("psihologs konsultācijas", 10))
     assert both["practice:psihologs"] > scaled["practice:psihologs"]
+
+
+def test_hyphenated_words_stay_whole(tmp_path):
+    from kb.search.lexical import LexicalIndex
+    docs = [Document("practice", "covid", "Tālrunis", "Informācija Covid-19 pandēmijas laikā."),
+            Document("practice", "skaitli", "Skaitļi", "Tikai 19 dalībnieki."),
+            Document("practice", "rasisms", "Rasisms", "Cīņa pret rasismu.",
+                     english="A plan against racism.")]
+    lexical = LexicalIndex.build(tmp_path / "lexical", docs)
+    try:
+        assert "practice:covid" in dict(lexical.search("covid-19", 10))  # indexed as one word
+        assert lexical.search('"covid-19 pandēmija"', 10)[0][0] == "practice:covid"
+        assert lexical.search("anti-racism", 10)[0][0] == "practice:rasisms"  # and its parts
+    finally:
+        lexical.close()
 
 
 @pytest.mark.parametrize("query", ["NOT x", "*", "title:foo", '"unbalanced', "((", ")]}",
