@@ -220,7 +220,8 @@ def adjudicate(check: bool) -> None:
                     path.write_text(text, encoding="utf-8")
     if check and stale:
         raise click.ClickException(f"{', '.join(stale)} differ from the judgments: run `kb adjudicate`")
-    click.echo(f"{'Rewrote' if stale else 'Up to date:'} {', '.join(stale) or 'search.toml, recommend.toml'}")
+    everything = ", ".join(f"{kind}.toml" for kind in judgments.SETS)
+    click.echo(f"Rewrote {', '.join(stale)}" if stale else f"Up to date: {everything}")
 
 
 @cli.command()
