@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from kb.evaluation import evaluate, load_queries
@@ -80,6 +81,28 @@ def test_a_hit_scores_by_the_share_of_query_words_it_contains(tiny, monkeypatch)
         plain["practice:majoklu-programma"] / 2)
     both = dict(tiny.lexical.search("psihologs konsultācijas", 10))
     assert both["practice:psihologs"] > scaled["practice:psihologs"]
+
+
+def test_several_query_vectors_score_each_document_by_its_closest_one():
+    from kb.search.dense import VectorIndex
+    index = VectorIndex(["a", "b", "b"], np.eye(3, dtype=np.float32))
+    one = np.array([0.6, 0.8, 0.0], dtype=np.float32)
+    two = np.array([[0.6, 0.8, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
+    assert index.search(one, 2) == [("b", pytest.approx(0.8)), ("a", pytest.approx(0.6))]
+    assert index.search(two, 2) == [("b", pytest.approx(1.0)), ("a", pytest.approx(0.6))]
+
+
+def test_a_query_without_diacritics_is_embedded_as_typed_and_restored(tiny, monkeypatch):
+    seen = []
+    encode = tiny.embedder.encode_queries
+    monkeypatch.setattr(tiny, "embedder", type("Recording", (), {
+        "encode_queries": lambda self, texts: seen.append(list(texts)) or encode(texts)})())
+    typed_without = tiny.dense_search("majoklu programma gimenem")
+    tiny.dense_search("mājokļu programma ģimenēm")
+    tiny.dense_search("psychological support")
+    assert seen == [["mājokļu programma ģimenēm", "majoklu programma gimenem"],
+                    ["mājokļu programma ģimenēm"], ["psychological support"]]
+    assert typed_without[0][0] == "practice:majoklu-programma"
 
 
 def test_hyphenated_words_stay_whole(tmp_path):

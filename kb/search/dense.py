@@ -186,10 +186,14 @@ class VectorIndex:
 
     def search(self, query: np.ndarray, limit: int, allowed: set[str] | None = None
                ) -> list[tuple[str, float]]:
-        """The ``limit`` best documents by cosine similarity (best row per document)."""
+        """The ``limit`` best documents by cosine similarity (best row per document).
+
+        ``query`` is one vector, or several (one per row) of which each row takes its best.
+        """
         if not self.keys:
             return []
-        scores = self.vectors @ query.astype(np.float32)
+        queries = np.atleast_2d(np.asarray(query, dtype=np.float32))
+        scores = (self.vectors @ queries.T).max(axis=1)
         if allowed is not None:
             mask = np.fromiter((k in allowed for k in self.keys), dtype=bool, count=len(self.keys))
             scores = np.where(mask, scores, -np.inf)

@@ -198,10 +198,15 @@ class SearchIndex:
         return hybrid.rrf(rankings, weights=weights)
 
     def dense_search(self, query: str, filters: Filters = Filters(), limit: int = CANDIDATES):
-        vector = self.embedder.encode_queries([restore_accents(query, self.accents)])[0]
+        # A query typed without diacritics is embedded as typed and with the corpus' spellings
+        # put back, and each passage scores by the closer reading: restoration picks one form
+        # per word and sometimes the wrong one ("prakses serbijā"), while the typed form still
+        # carries the meaning. On the evaluation set this lifted hybrid lv-ascii nDCG@10 from
+        # 0.814 to 0.818 and left the other slices as they were.
+        readings = list(dict.fromkeys([restore_accents(query, self.accents), query]))
         allowed = None if filters.empty else {k for k, d in self.documents.items()
                                               if filters.accepts(d)}
-        ranking = self.vectors.search(vector, limit, allowed)
+        ranking = self.vectors.search(self.embedder.encode_queries(readings), limit, allowed)
         if ranking:
             floor = ranking[0][1] - DENSE_MARGIN
             ranking = [(k, s) for k, s in ranking if s >= floor]
