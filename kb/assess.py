@@ -142,6 +142,7 @@ def _save_note(assessment: Assessment, page: str, note: str, note_original: str,
 class PageSummary:
     page: str
     title: str
+    title_en: str
     met: int
     unmet: list[ChecklistItem]
     not_applicable: int
@@ -169,13 +170,14 @@ class PageSummary:
 def summarize(session: Session, assessment: Assessment) -> list[PageSummary]:
     """Per page: items met of those that apply, the unmet items, the handbook's reading, notes."""
     answers = answers_of(assessment)
-    areas = {a.id: a.title for a in session.scalars(select(Area))}
+    areas = {a.id: a for a in session.scalars(select(Area))}
     summaries = []
     for page in PAGES:
+        area = areas.get(int(page)) if page != "general" else None
         items = [i for c in page_checklists(session, page) for i in c.items]
         statuses = [answers.get(i.id) for i in items]
         summaries.append(PageSummary(
-            page=page, title=areas.get(int(page), "") if page != "general" else "",
+            page=page, title=area.title if area else "", title_en=area.title_en if area else "",
             met=statuses.count("met"), unmet=[i for i in items if answers.get(i.id) == "unmet"],
             not_applicable=statuses.count("na"), unanswered=statuses.count(None),
             note=note_of(assessment, page)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import JSON, create_engine, event, inspect, literal, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,12 +23,51 @@ def make_engine(url: str | None = None) -> Engine:
         # SQLite leaves foreign keys off unless asked, and other databases enforce them.
         event.listen(engine, "connect", _sqlite_foreign_keys)
     Base.metadata.create_all(engine)
+    upgrade_schema(engine)
     check_schema(engine)
     return engine
 
 
 class SchemaError(RuntimeError):
     """The database was created by another version of kb."""
+
+
+def upgrade_schema(engine: Engine) -> list[str]:
+    """Add the columns a newer kb introduced to a database an older kb created.
+
+    Only additive changes with a default are made (every column kb has added so far), so the
+    rows already there -- curators' practices, assessments -- are kept. Returns what was added.
+    """
+    inspector = inspect(engine)
+    tables = set(inspector.get_table_names())
+    added = []
+    for table in Base.metadata.sorted_tables:
+        if table.name not in tables:
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            default = _column_default(column, engine)
+            if column.name in present or column.primary_key or default is None:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as connection:
+                connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN "
+                                        f"{column.name} {kind} DEFAULT {default}"))
+            added.append(f"{table.name}.{column.name}")
+    return added
+
+
+def _column_default(column, engine: Engine) -> str | None:
+    """The column's default as an SQL literal, or None when it has none kb can write."""
+    default = column.default
+    if default is None:
+        return "NULL" if column.nullable else None
+    if default.is_callable:
+        if isinstance(column.type, JSON) and getattr(default.arg, "__wrapped__", None) in (list, dict):
+            return "'[]'" if default.arg.__wrapped__ is list else "'{}'"
+        return None
+    value = literal(default.arg, column.type)
+    return str(value.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
 
 
 def check_schema(engine: Engine) -> None:

@@ -43,6 +43,8 @@ class Area(Base):
     motto: Mapped[str] = mapped_column(Text)
     introduction: Mapped[str] = mapped_column(Text)
     benefits: Mapped[list] = mapped_column(JSON, default=list)
+    title_en: Mapped[str] = mapped_column(String(300), default="")
+    motto_en: Mapped[str] = mapped_column(Text, default="")
 
     success_factors: Mapped[list[SuccessFactor]] = relationship(
         back_populates="area", order_by="SuccessFactor.position")
@@ -61,6 +63,7 @@ class SuccessFactor(Base):
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(String(300), default="")
 
     area: Mapped[Area] = relationship(back_populates="success_factors")
 
@@ -75,6 +78,7 @@ class Checklist(Base):
     title: Mapped[str] = mapped_column(String(300))
     introduction: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
+    title_en: Mapped[str] = mapped_column(String(300), default="")
 
     area: Mapped[Area | None] = relationship(back_populates="checklists")
     items: Mapped[list[ChecklistItem]] = relationship(
@@ -91,6 +95,9 @@ class ChecklistItem(Base):
     text: Mapped[str] = mapped_column(Text)
     needs: Mapped[list] = mapped_column(JSON, default=list)     # from corpus/checklist_needs.toml
     keywords: Mapped[list] = mapped_column(JSON, default=list)  # what a practice meeting it has
+    activities: Mapped[list] = mapped_column(JSON, default=list)  # activities that would meet it
+    text_en: Mapped[str] = mapped_column(Text, default="")       # from corpus/handbook_en.toml
+    keywords_en: Mapped[list] = mapped_column(JSON, default=list)
 
     checklist: Mapped[Checklist] = relationship(back_populates="items")
 
@@ -131,6 +138,8 @@ class Practice(Base):
         cascade="all, delete-orphan", order_by="PracticeCountry.position")
     needs: Mapped[list[PracticeNeed]] = relationship(
         cascade="all, delete-orphan", order_by="PracticeNeed.need")
+    activities: Mapped[list[PracticeActivity]] = relationship(
+        cascade="all, delete-orphan", order_by="PracticeActivity.position")
 
     @property
     def country_codes(self) -> list[str]:
@@ -139,6 +148,10 @@ class Practice(Base):
     @property
     def need_codes(self) -> list[str]:
         return [n.need for n in self.needs]
+
+    @property
+    def activity_codes(self) -> list[str]:
+        return [a.activity for a in self.activities]
 
 
 class PracticeCountry(Base):
@@ -170,6 +183,27 @@ class PracticeNeed(Base):
     practice_id: Mapped[str] = mapped_column(
         ForeignKey("practice.id", ondelete="CASCADE"), primary_key=True)
     need: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class Activity(Base):
+    """An activity of the controlled vocabulary: what a practice does (corpus/activities.toml)."""
+
+    __tablename__ = "activity"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    label_lv: Mapped[str] = mapped_column(String(120))
+    label_en: Mapped[str] = mapped_column(String(120))
+    about: Mapped[str] = mapped_column(Text, default="")
+
+
+class PracticeActivity(Base):
+    """An activity a practice carries out, most central first."""
+
+    __tablename__ = "practice_activity"
+    practice_id: Mapped[str] = mapped_column(
+        ForeignKey("practice.id", ondelete="CASCADE"), primary_key=True)
+    activity: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Reference(Base):

@@ -1,9 +1,13 @@
 """Recommend practices for the checklist items an organisation does not yet meet.
 
-For each unmet item the hybrid search ranks practices by the item's text; two priors then
-raise the practices that stand in the item's key area and under the success factor closest to
-the item (by embedding). Practices are merged across items: a practice answering several unmet
-items collects their scores, and says which items it answers (`because`) and why it matched.
+For each unmet item the hybrid search ranks practices twice: by the item's Latvian text and
+keywords, and by its English text and keywords (corpus/handbook_en.toml) against the practices'
+English summaries; each ranking's scores are scaled by its best one and added. Priors then
+raise the practices that carry out the activities the item calls for (corpus/activities.toml,
+corpus/checklist_needs.toml), that share its needs, and -- weakly -- that stand in the item's
+key area and under the success factor closest to it. Practices are merged across items: a
+practice answering several unmet items collects their scores, and says which items it answers
+(`because`) and why it matched.
 """
 from __future__ import annotations
 
@@ -17,13 +21,17 @@ from kb.search import Filters, SearchIndex
 from kb.search.snippets import matched_words
 
 # Priors multiply a practice's search score. Measured with `kb eval` on corpus/eval/recommend.toml:
-# the needs prior raises precision@5; strong area and success-factor priors lower it (the
-# practices that show how to meet a task often stand in another key area), so those two only
-# break near-ties.
+# the needs and activity priors raise precision@5; strong area and success-factor priors lower
+# it (the practices that show how to meet a task often stand in another key area), so those two
+# only break near-ties.
 AREA_PRIOR = 1.05    # a practice of the item's own key area
 FACTOR_PRIOR = 1.05  # ... under the success factor closest to the item
 NEED_PRIOR = 1.0     # ... sharing the item's needs (scaled by the share of needs in common)
-PER_ITEM = 10        # practices considered per item
+# ... carrying out the activities that would meet the item: the item's first (most central)
+# activity counts fully, the others half, by the share of them the practice carries out.
+ACTIVITY_PRIOR = 1.0
+ENGLISH_WEIGHT = 0.5  # the English ranking's weight beside the Latvian one (1)
+PER_ITEM = 10         # practices considered per item
 
 
 @dataclass
@@ -33,6 +41,7 @@ class Reason:
     same_area: bool
     same_factor: bool
     needs: list[str] = field(default_factory=list)
+    activities: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -64,25 +73,48 @@ def closest_factor(index: SearchIndex, item_id: str, area: int | None) -> str | 
     return best[0][0].split(":", 1)[1] if best else None
 
 
+def search_score(index: SearchIndex, item: ChecklistItem) -> dict[str, float]:
+    """Practice key -> the item's Latvian and English rankings' scores, each scaled by its best."""
+    queries = [(" ".join([item.text, *item.keywords]), 1.0)]
+    if item.text_en:
+        queries.append((" ".join([item.text_en, *item.keywords_en]), ENGLISH_WEIGHT))
+    scores: dict[str, float] = {}
+    for query, weight in queries:
+        ranked = index.rank(query, Filters(types=("practice",)))
+        best = ranked[0][1] if ranked else 0.0
+        for key, score, _found in ranked:
+            scores[key] = scores.get(key, 0.0) + weight * score / best
+    return scores
+
+
+def activity_match(wanted: list[str], carried_out: tuple[str, ...]) -> float:
+    """0..1.5: the item's first activity counts 1, the share of its others 0.5."""
+    if not wanted:
+        return 0.0
+    rest = wanted[1:]
+    return (float(wanted[0] in carried_out)
+            + (0.5 * sum(a in carried_out for a in rest) / len(rest) if rest else 0.0))
+
+
 def rank_for_item(index: SearchIndex, item: ChecklistItem) -> list[tuple[str, float, Reason]]:
     """Practices for one item, best first, with the reason each matched."""
     area = item.checklist.area_id
     factor = closest_factor(index, item.id, area)
     query = " ".join([item.text, *item.keywords])
     needs = set(item.needs)
-    ranked = index.rank(query, Filters(types=("practice",)))
     scored = []
-    for key, score, _found in ranked:
+    for key, score in search_score(index, item).items():
         doc = index.documents[key]
         same_area = area is not None and area in doc.areas
         same_factor = factor is not None and doc.factor == factor
         shared = needs & set(doc.needs)
         score *= (AREA_PRIOR if same_area else 1.0) * (FACTOR_PRIOR if same_factor else 1.0)
         score *= 1.0 + NEED_PRIOR * len(shared) / len(needs) if needs else 1.0
+        score *= 1.0 + ACTIVITY_PRIOR * activity_match(item.activities, doc.activities)
         reason = Reason(item.id, matched_words(doc.text, query), same_area, same_factor,
-                        sorted(shared))
+                        sorted(shared), [a for a in item.activities if a in doc.activities])
         scored.append((doc.record_id, score, reason))
-    scored.sort(key=lambda row: -row[1])
+    scored.sort(key=lambda row: (-row[1], row[0]))
     return scored[:PER_ITEM]
 
 

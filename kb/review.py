@@ -16,16 +16,17 @@ from sqlalchemy.orm import Session
 
 from kb.ingest.curation import COUNTRIES
 from kb.ingest.records import slugify
-from kb.models import (CHANGES_REQUESTED, CURATOR, PENDING, PUBLISHED, REJECTED, Curator, Need,
-                       Practice, PracticeChange, PracticeCountry, PracticeNeed, SuccessFactor)
+from kb.models import (CHANGES_REQUESTED, CURATOR, PENDING, PUBLISHED, REJECTED, Activity,
+                       Curator, Need, Practice, PracticeActivity, PracticeChange, PracticeCountry,
+                       PracticeNeed, SuccessFactor)
 
 LIMITS = {"title": 300, "title_en": 300, "organisation": 300, "city": 120, "text": 20_000,
           "summary_en": 20_000, "contact": 300, "source_note": 500, "reason": 2000}
 MAX_URLS = 10
 URL = re.compile(r"^https?://[^\s<>\"']+$")
 TRACKED = ("title", "title_en", "organisation", "city", "countries", "area_id",
-           "success_factor_id", "text", "summary_en", "needs", "urls", "contact", "source_note",
-           "status", "review_reason")
+           "success_factor_id", "text", "summary_en", "needs", "activities", "urls", "contact",
+           "source_note", "status", "review_reason")
 
 
 class ReviewError(ValueError):
@@ -75,6 +76,12 @@ def clean_input(session: Session, raw: dict) -> dict:
     if set(needs) - known_needs:
         errors["needs"] = f"unknown needs: {', '.join(sorted(set(needs) - known_needs))}"
     values["needs"] = sorted(set(needs))
+    known_activities = set(session.scalars(select(Activity.code)))
+    activities = list(dict.fromkeys(a for a in raw.get("activities", []) if a))
+    if set(activities) - known_activities:
+        errors["activities"] = ("unknown activities: "
+                                f"{', '.join(sorted(set(activities) - known_activities))}")
+    values["activities"] = activities
     urls = [u.strip() for u in raw.get("urls", []) if u and u.strip()]
     bad_urls = [u for u in urls if not URL.match(u) or len(u) > 2000]
     if bad_urls:
@@ -93,6 +100,7 @@ def _snapshot(practice: Practice) -> dict:
             "countries": practice.country_codes, "area_id": practice.area_id,
             "success_factor_id": practice.success_factor_id, "text": practice.text,
             "summary_en": practice.summary_en, "needs": practice.need_codes,
+            "activities": practice.activity_codes,
             "urls": list(practice.urls or []), "contact": practice.contact,
             "source_note": practice.source_note, "status": practice.status,
             "review_reason": practice.review_reason}
@@ -119,6 +127,9 @@ def apply_values(practice: Practice, values: dict) -> None:
                               for i, c in enumerate(values["countries"])]
     if practice.need_codes != values["needs"]:
         practice.needs = [PracticeNeed(need=n) for n in values["needs"]]
+    if practice.activity_codes != values["activities"]:
+        practice.activities = [PracticeActivity(activity=a, position=i)
+                               for i, a in enumerate(values["activities"])]
 
 
 def new_id(session: Session, title: str) -> str:

@@ -13,21 +13,23 @@ from kb import review
 from kb.models import CURATOR, HANDBOOK, PUBLISHED, Practice, PracticeChange
 
 FIELDS = ("id", "title", "title_en", "organisation", "city", "countries", "area",
-          "success_factor", "needs", "text", "summary_en", "urls", "contact", "source_note",
-          "source")
+          "success_factor", "needs", "activities", "text", "summary_en", "urls", "contact",
+          "source_note", "source")
 
 
 def practice_record(p: Practice) -> dict:
     return {"id": p.id, "title": p.title, "title_en": p.title_en, "organisation": p.organisation,
             "city": p.city, "countries": p.country_codes, "area": p.area_id,
-            "success_factor": p.success_factor_id, "needs": p.need_codes, "text": p.text,
+            "success_factor": p.success_factor_id, "needs": p.need_codes,
+            "activities": p.activity_codes, "text": p.text,
             "summary_en": p.summary_en, "urls": list(p.urls or []), "contact": p.contact,
             "source_note": p.source_note, "source": p.source}
 
 
 def published(session: Session) -> list[Practice]:
     return list(session.scalars(select(Practice).where(Practice.status == PUBLISHED).options(
-        selectinload(Practice.countries), selectinload(Practice.needs))
+        selectinload(Practice.countries), selectinload(Practice.needs),
+        selectinload(Practice.activities))
         .order_by(Practice.area_id, Practice.position, Practice.id)))
 
 
@@ -42,7 +44,7 @@ def export_csv(session: Session) -> str:
     writer.writeheader()
     for p in published(session):
         row = practice_record(p)
-        for name in ("countries", "needs", "urls"):
+        for name in ("countries", "needs", "activities", "urls"):
             row[name] = " ".join(row[name]) if name != "urls" else "\n".join(row[name])
         writer.writerow(row)
     return out.getvalue()
@@ -95,7 +97,7 @@ def import_jsonl(session: Session, text: str) -> ImportReport:
             problems.append(f"line {number}: {practice_id!r} is a handbook practice; "
                             "`kb ingest` owns it")
             continue
-        for name in ("countries", "needs", "urls"):
+        for name in ("countries", "needs", "activities", "urls"):
             if not isinstance(data.get(name, []), list):
                 problems.append(f"line {number}: {name} must be a list")
                 break

@@ -15,6 +15,7 @@ from conftest import CORPUS, CURATION
 GOOD = {"title": "Rīgas valodu kafejnīca", "countries": ["LV"], "area": "5",
         "success_factor": "5-visa-atbalsta-modelu-klasta-izmantosana",
         "text": "Brīvprātīgie rīko sarunu vakarus latviešu valodā.", "needs": ["language"],
+        "activities": ["language-course", "volunteer-coordination"],
         "urls": ["https://example.lv/kafejnica"]}
 
 
@@ -64,6 +65,7 @@ def test_rate_counter_window(session):
     ({"countries": ["XX"]}, "countries"), ({"area": "9"}, "area"), ({"area": "x"}, "area"),
     ({"success_factor": "1-pastavigi-izvertejiet-vajadzibas"}, "success_factor"),
     ({"text": "", "summary_en": ""}, "text"), ({"needs": ["pets"]}, "needs"),
+    ({"activities": ["juggling"]}, "activities"),
     ({"urls": ["javascript:alert(1)"]}, "urls"), ({"urls": ["https://x.lv"] * 11}, "urls"),
     ({"contact": "x" * 301}, "contact"),
 ])
@@ -95,6 +97,16 @@ def test_workflow_and_change_log(session, people):
     assert review.submit(session, GOOD, None, via="public").id == "rigas-valodu-kafejnica-2"
 
 
+def test_activities_keep_their_order_and_their_changes_are_logged(session, people):
+    anna = people[0]
+    practice = review.submit(session, GOOD, anna, via="curator")
+    assert practice.activity_codes == ["language-course", "volunteer-coordination"]
+    review.edit(session, practice, {**GOOD, "activities": ["mentoring", "language-course"]}, anna)
+    assert practice.activity_codes == ["mentoring", "language-course"]
+    assert review.history(session, practice.id)[-1].fields == {"activities": [
+        ["language-course", "volunteer-coordination"], ["mentoring", "language-course"]]}
+
+
 def test_quality_scores_and_the_good_practice_rule(session, people):
     domains = quality.domains_with_indicators(session)
     indicators = [i.id for d in domains for q in d.questions for i in q.indicators]
@@ -122,6 +134,7 @@ def test_export_and_import_round_trip(session, people):
     assert len(lines) == 63 and json.loads(lines[0])["id"]
     mine = next(json.loads(line) for line in lines if "kafejnica" in line)
     assert mine["countries"] == ["LV"] and mine["source"] == "curator"
+    assert mine["activities"] == ["language-course", "volunteer-coordination"]  # order kept
     csv_text = transfer.export_csv(session)
     assert csv_text.splitlines()[0].startswith("id,title,") and "rigas-valodu-kafejnica" in csv_text
     mine["title"] = "Rīgas valodu kafejnīca (atjaunināts)"
@@ -134,7 +147,8 @@ def test_export_and_import_round_trip(session, people):
 def test_import_reports_bad_lines_and_imports_nothing(session):
     good = {**GOOD, "id": "laba"}
     lines = [json.dumps(good), "{not json", json.dumps({**GOOD, "id": "humans-in-the-loop"}),
-             json.dumps({**GOOD, "id": "bez-valsts", "countries": []}), json.dumps([1, 2])]
+             json.dumps({**GOOD, "id": "bez-valsts", "countries": []}), json.dumps([1, 2]),
+             json.dumps({**GOOD, "id": "darbiba", "activities": "mentoring"})]
     with pytest.raises(transfer.ImportError_) as error:
         transfer.import_jsonl(session, "\n".join(lines))
     problems = error.value.problems
@@ -142,6 +156,7 @@ def test_import_reports_bad_lines_and_imports_nothing(session):
     assert problems[1].startswith("line 3:") and "handbook practice" in problems[1]
     assert problems[2].startswith("line 4: countries")
     assert problems[3].startswith("line 5: expected a JSON object")
+    assert problems[4] == "line 6: activities must be a list"
     assert session.get(Practice, "laba") is None
 
 

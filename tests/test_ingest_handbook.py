@@ -258,3 +258,25 @@ def test_same_handbook_gives_same_ids(handbook_text, curation, handbook):
     again = parse_handbook(handbook_text, curation)
     assert [p.id for p in again.practices] == [p.id for p in handbook.practices]
     assert [r.id for r in again.references] == [r.id for r in handbook.references]
+
+
+def test_every_area_factor_checklist_and_item_has_its_english_wording(handbook):
+    assert handbook.areas[3].title_en == "Work with people, not only for them"
+    assert all(a.title_en and a.motto_en for a in handbook.areas)
+    assert all(f.name_en for a in handbook.areas for f in a.success_factors)
+    items = [i for c in handbook.checklists for i in c.items]
+    assert len(items) == 93 and all(c.title_en for c in handbook.checklists)
+    assert all(i.text_en and len(i.keywords_en) == len(i.keywords) for i in items)
+    item = next(i for i in items if i.id == "area-4-07")
+    assert item.text_en.startswith("During consultations, provide childcare")
+
+
+def test_every_practice_and_item_has_activities_of_the_vocabulary(handbook):
+    codes = {a.code for a in handbook.activities}
+    assert len(codes) == 34
+    assert all(1 <= len(p.activities) <= 6 and set(p.activities) <= codes
+               for p in handbook.practices)
+    items = [i for c in handbook.checklists for i in c.items]
+    assert all(1 <= len(i.activities) <= 4 and set(i.activities) <= codes for i in items)
+    practices = {p.id: p for p in handbook.practices}
+    assert practices["humans-in-the-loop"].activities[0] == "feedback"

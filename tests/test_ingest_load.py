@@ -1,6 +1,7 @@
 """Ingest into a database: idempotent, transactional, curator-safe, with clear errors."""
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -77,6 +78,10 @@ def test_a_handbook_practice_removed_from_the_data_is_removed_from_the_database(
     english = (data / "practices_en.toml").read_text(encoding="utf-8")
     (data / "practices_en.toml").write_text(
         english[:english.index("[practice.jildirimas-")], encoding="utf-8")
+    activities = (data / "activities.toml").read_text(encoding="utf-8")
+    (data / "activities.toml").write_text(re.sub(
+        r"\[practice\.jildirimas-[^]]+\]\nactivities = \[[^]]*\]\n", "", activities),
+        encoding="utf-8")
     report = ingest(CORPUS, engine, data)
     assert report.load.removed == {"practice": 1}
     with transaction(engine) as session:
@@ -117,6 +122,55 @@ def test_curation_errors_name_the_file_and_entry(engine, tmp_path):
         "Stambulas pilsētas pašvaldība (IMM)", "Nav tāda teksta"), encoding="utf-8")
     with pytest.raises(IngestError, match="anchors not found in the handbook"):
         ingest(CORPUS, engine, data)
+
+
+@pytest.mark.parametrize("file, old, new, message", [
+    ("activities.toml", 'activities = ["feedback"', 'activities = ["juggling"',
+     r"activities.toml: practice .* has unknown activities \['juggling'\]"),
+    ("checklist_needs.toml", 'activities = ["feedback"]', 'activities = ["feedback", "feedback"]',
+     r"checklist_needs.toml: item 'area-1-06' lists one of its activities twice"),
+    ("handbook_en.toml", "[item.area-1-01]", "[item.area-1-99]",
+     r"handbook_en.toml: unknown item IDs \['area-1-99'\]"),
+    ("handbook_en.toml", "[success_factor.1-pastavigi-izvertejiet-vajadzibas]",
+     "[success_factor.1-nav]", r"handbook_en.toml: unknown success_factor IDs \['1-nav'\]"),
+])
+def test_english_wording_and_activities_are_checked_against_the_handbook(
+        engine, tmp_path, file, old, new, message):
+    data = tmp_path / "corpus"
+    shutil.copytree(CURATION, data)
+    path = data / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(IngestError, match=message):
+        ingest(CORPUS, engine, data)
+
+
+def test_a_database_of_an_older_kb_gains_the_new_columns_and_keeps_its_rows(tmp_path):
+    from sqlalchemy import inspect, text
+
+    from kb.db import make_engine
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = make_engine(url)
+    ingest(CORPUS, engine, CURATION)
+    with engine.begin() as connection:  # what an older kb created: no English, no activities
+        for table, column in (("area", "title_en"), ("checklist_item", "text_en"),
+                              ("checklist_item", "keywords_en"), ("checklist_item", "activities")):
+            connection.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
+        connection.execute(text("DROP TABLE practice_activity"))
+    engine.dispose()
+    upgraded = make_engine(url)
+    columns = {c["name"] for c in inspect(upgraded).get_columns("checklist_item")}
+    assert {"text_en", "keywords_en", "activities"} <= columns
+    with transaction(upgraded) as session:
+        assert session.scalar(select(func.count()).select_from(Practice)) == 62
+        item = session.get(ChecklistItem, "area-1-01")
+        assert (item.text_en, item.keywords_en, item.activities) == ("", [], [])
+    ingest(CORPUS, upgraded, CURATION)
+    with transaction(upgraded) as session:
+        assert session.get(ChecklistItem, "area-1-01").text_en.startswith("To plan")
+        assert session.get(Practice, "humans-in-the-loop").activity_codes[0] == "feedback"
+    upgraded.dispose()
 
 
 def test_cli_ingest_prints_the_summary(runner):

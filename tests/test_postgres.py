@@ -79,3 +79,24 @@ def test_assessment_curators_quality_and_transfer_on_postgresql(pg):
     ingest(CORPUS, pg, CURATION)  # never touches curators' work
     with session_factory(pg)() as session:
         assert session.get(Practice, "valodu-kafejnica").good_practice
+
+
+def test_a_database_of_an_older_kb_is_upgraded_on_postgresql(pg):
+    from sqlalchemy import inspect, text
+
+    from kb.models import Area, ChecklistItem
+    ingest(CORPUS, pg, CURATION)
+    with pg.begin() as connection:  # what an older kb created
+        connection.execute(text("ALTER TABLE checklist_item DROP COLUMN keywords_en"))
+        connection.execute(text("ALTER TABLE area DROP COLUMN title_en"))
+    upgraded = make_engine(URL)
+    try:
+        assert "keywords_en" in {c["name"] for c in inspect(upgraded).get_columns("checklist_item")}
+        with session_factory(upgraded)() as session:
+            assert session.get(ChecklistItem, "area-1-01").keywords_en == []
+        ingest(CORPUS, upgraded, CURATION)
+        with session_factory(upgraded)() as session:
+            assert session.get(Area, 4).title_en == "Work with people, not only for them"
+            assert session.scalar(select(func.count()).select_from(Practice)) == 62
+    finally:
+        upgraded.dispose()

@@ -16,11 +16,13 @@ TINY = [
     Document("practice", "majoklu-programma", "Mājokļu programma ģimenēm",
              "Pašvaldība izīrē dzīvokļus bēgļu ģimenēm uz diviem gadiem un palīdz ar īri.",
              organisation="Rīgas dome", english="Housing programme for refugee families",
-             areas=(3,), countries=("LV",), factor="3-x", needs=("housing",), position=1),
+             areas=(3,), countries=("LV",), factor="3-x", needs=("housing",),
+             activities=("housing-provision", "case-management"), position=1),
     Document("practice", "valodas-kursi", "Valodas kursi sievietēm",
              "Latviešu valodas kursi sievietēm ar bērnu pieskatīšanu nodarbību laikā.",
              english="Language courses for women with childcare", areas=(2,),
-             countries=("LV", "EE"), needs=("language", "women"), position=2),
+             countries=("LV", "EE"), needs=("language", "women"),
+             activities=("language-course", "childcare"), position=2),
     Document("practice", "psihologs", "Psiholoģiskais atbalsts",
              "Psihologs sniedz individuālas konsultācijas un atbalsta grupas.",
              english="Psychological support: individual counselling and support groups",
@@ -58,6 +60,13 @@ def test_filters_and_facets(tiny):
     assert tiny.search("kursi", Filters(need="health")).total <= 1
     assert tiny.search("", Filters(area=3)).total == 1
     assert tiny.search("", Filters(types=("glossary_term",))).hits[0].title == "Mājoklis"
+    childcare = tiny.search("", Filters(activity="childcare"))
+    assert [h.record_id for h in childcare.hits] == ["valodas-kursi"]
+    assert childcare.hits[0].activities == ("language-course", "childcare")
+    assert tiny.search("", Filters()).facets["activity"] == {
+        "housing-provision": 1, "case-management": 1, "language-course": 1, "childcare": 1}
+    only = tiny.search("kursi", Filters(activity="housing-provision")).hits
+    assert [h.record_id for h in only] == ["majoklu-programma"]  # filtered, though "kursi" fits
 
 
 def test_every_hit_says_which_retrievers_found_it(tiny):

@@ -33,7 +33,8 @@ def test_search_contract(client):
     hit = body["results"][0]
     assert {"id", "type", "title", "snippet", "score", "area", "country", "success_factor"} <= set(hit)
     assert hit["type"] == "practice" and isinstance(hit["country"], list) and isinstance(hit["area"], int)
-    assert set(body["facets"]) == {"type", "area", "country", "factor", "need", "quality"}
+    assert set(body["facets"]) == {"type", "area", "country", "factor", "need", "activity",
+                                   "quality"}
     assert body["facets"]["type"] == {"practice": body["total"]}
 
 
@@ -55,7 +56,18 @@ def test_search_filters_by_area_need_and_factor(client):
     assert set(body["facets"]["type"]) == {"practice", "reference"}
 
 
+def test_search_filters_and_counts_by_activity(client):
+    body = client.get("/api/search?type=practice&activity=feedback&limit=50").get_json()
+    assert body["total"] == 6 and all("feedback" in r["activities"] for r in body["results"])
+    assert body["facets"]["activity"]["feedback"] == 6
+    everything = client.get("/api/search?type=practice&limit=1").get_json()
+    assert sum(everything["facets"]["activity"].values()) == 198  # every tag of the 62 practices
+    practice = client.get("/api/practices/humans-in-the-loop").get_json()
+    assert practice["activities"][:2] == ["feedback", "needs-assessment"]
+
+
 @pytest.mark.parametrize("query, param", [
+    ("activity=juggling", "activity"),
     ("limit=abc", "limit"), ("limit=100000", "limit"), ("limit=0", "limit"), ("offset=-1", "offset"),
     ("area=9", "area"), ("area=x", "area"), ("country=XX", "country"), ("country=Latvia", "country"),
     ("type=poem", "type"), ("type=practice,poem", "type"), ("need=pets", "need"),
@@ -99,7 +111,7 @@ def test_areas_checklists_references_glossary_criteria(client):
     checklists = client.get("/api/checklists").get_json()["areas"]
     assert [c["area"] for c in checklists] == [1, 2, 3, 4, 4, 5, 6, None]
     assert checklists[-1]["checklist"] == "general" and len(checklists[-1]["items"]) == 13
-    assert set(checklists[0]["items"][0]) == {"id", "text"}
+    assert set(checklists[0]["items"][0]) == {"id", "text", "text_en"}
     assert len(client.get("/api/references").get_json()["references"]) == 36
     assert len(client.get("/api/glossary").get_json()["terms"]) == 19
     domains = client.get("/api/criteria").get_json()["domains"]

@@ -129,6 +129,9 @@ def test_recommendations_api(client):
                       "varsavas-gimenes-palidzibas-centra-programma-witek", "tandem"}
     ids = [r["id"] for r in results]
     assert len(ids) == len(set(ids))  # one entry per practice, however many items it answers
+    why = [w for r in results for w in r["why"]]
+    assert all(set(w) >= {"item", "words", "needs", "activities", "same_area"} for w in why)
+    assert any("housing-provision" in w["activities"] for w in why if w["item"] == "area-3-09")
 
 
 @pytest.mark.parametrize("body, message", [
@@ -143,3 +146,29 @@ def test_recommendations_api(client):
 def test_recommendations_api_errors(client, body, message):
     response = client.post("/api/recommendations", json=body)
     assert response.status_code == 400 and message in response.get_json()["error"]["message"]
+
+
+def test_recommendations_prefer_practices_that_do_what_the_item_calls_for(app, monkeypatch):
+    """area-1-06 asks for feedback mechanisms: its practices carry out "feedback"."""
+    import kb.recommend as recommend
+    from kb.db import session_factory
+    from kb.web.services import search_index
+    with app.app_context(), session_factory(app.extensions["kb.engine"])() as session:
+        index = search_index()
+        with_activities = recommend.recommend(index, session, ["area-1-06"], limit=5)
+        monkeypatch.setattr(recommend, "ACTIVITY_PRIOR", 0.0)
+        without = recommend.recommend(index, session, ["area-1-06"], limit=5)
+    doing = lambda found: sum("feedback" in r.reasons[0].activities for r in found)
+    assert doing(with_activities) == 5 and doing(with_activities) > doing(without)
+
+
+@pytest.mark.parametrize("wanted, carried_out, match", [
+    (["feedback"], ("feedback", "consultation"), 1.0),
+    (["feedback", "consultation", "strategy"], ("consultation",), 0.25),
+    (["feedback", "consultation"], ("feedback", "consultation"), 1.5),
+    (["feedback"], (), 0.0),
+    ([], ("feedback",), 0.0),
+])
+def test_activity_match(wanted, carried_out, match):
+    from kb.recommend import activity_match
+    assert activity_match(wanted, carried_out) == match

@@ -89,12 +89,16 @@ def test_curator_cannot_publish_own_submission_but_another_can(anna, janis):
 
 
 def test_publish_makes_it_searchable_at_once_and_unpublish_removes_it(curate_app, anna, janis):
-    practice_id = submit(anna, title="Sarunu vakari Liepājā", city="Liepāja")
+    practice_id = submit(anna, title="Sarunu vakari Liepājā", city="Liepāja",
+                         activities=["language-course", "cultural-sports-events"])
     public = curate_app.test_client()
     assert public.get(f"/practices/{practice_id}").status_code == 404  # not yet published
     decide(janis, practice_id, "publish")
     hits = public.get("/api/search?q=sarunu+vakari+Liepājā&type=practice").get_json()["results"]
     assert hits[0]["id"] == practice_id
+    assert hits[0]["activities"] == ["language-course", "cultural-sports-events"]
+    by_activity = public.get("/api/search?activity=cultural-sports-events&limit=50").get_json()
+    assert practice_id in [h["id"] for h in by_activity["results"]]
     assert public.get(f"/practices/{practice_id}").status_code == 200
     decide(janis, practice_id, "unpublish")
     hits = public.get("/api/search?q=sarunu+vakari+Liepājā&type=practice").get_json()["results"]

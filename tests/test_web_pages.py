@@ -79,3 +79,26 @@ def test_every_ui_string_is_translated():
     untranslated = [m.id for m in catalog if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)]
     assert untranslated == []
     assert not any(m.fuzzy for m in catalog if m.id)
+
+
+def test_english_ui_shows_the_handbook_structure_in_english(client):
+    english = client.get("/areas/4?lang=en").get_data(as_text=True)
+    for text in ["Work with people, not only for them", "Involve beneficiaries in planning",
+                 "During consultations, provide childcare"]:
+        assert text in english, text
+    assert 'lang="lv"' in english  # the introduction stays Latvian, and says so
+    latvian = client.get("/areas/4?lang=lv").get_data(as_text=True)
+    assert "Strādājiet ne tikai cilvēku labā, bet arī ar viņiem" in latvian
+    assert "Work with people, not only for them" not in latvian
+    data = client.get("/areas/4?format=json").get_json()["area"]
+    assert data["title_en"] == "Work with people, not only for them"
+    assert all(i["text_en"] for c in data["checklists"] for i in c["items"])
+
+
+def test_home_and_practice_pages_offer_activities(client):
+    home = client.get("/?lang=lv").get_data(as_text=True)
+    assert "Pārlūkot pēc darbības veida" in home and "activity=feedback" in home
+    practice = client.get("/practices/humans-in-the-loop?lang=en").get_data(as_text=True)
+    assert "Feedback and complaints mechanisms" in practice
+    results = client.get("/search?type=practice&activity=mentoring&lang=en").get_data(as_text=True)
+    assert "Mentoring and buddies" in results and 'name="activity" value="mentoring"' in results

@@ -59,11 +59,14 @@ def parse_handbook(text: str, curation: Curation) -> Handbook:
     for item_id, annotation in curation.item_annotations.items():
         items[item_id].needs = list(annotation.get("needs", []))
         items[item_id].keywords = list(annotation.get("keywords", []))
+        items[item_id].activities = list(annotation.get("activities", []))
+    _apply_english(areas, [*(c for a in areas for c in a.checklists), general], items, curation)
     for practice in practices:
         english = curation.english.get(practice.id, {})
         practice.title_en = english.get("title", "")
         practice.summary_en = english.get("summary", "")
         practice.needs = sorted(curation.practice_needs.get(practice.id, []))
+        practice.activities = list(curation.practice_activities.get(practice.id, []))
     return Handbook(
         areas=areas,
         general_checklist=general,
@@ -72,7 +75,28 @@ def parse_handbook(text: str, curation: Curation) -> Handbook:
         quality_domains=parse_criteria(sections.criteria),
         glossary=parse_glossary(sections.glossary),
         needs=list(curation.needs),
+        activities=list(curation.activities),
     )
+
+
+def _apply_english(areas, checklists, items, curation: Curation) -> None:
+    """Give areas, success factors, checklists and items their English wording."""
+    english = curation.structure_en
+    targets = {
+        "area": ({str(a.number): a for a in areas}, {"title": "title_en", "motto": "motto_en"}),
+        "success_factor": ({f.id: f for a in areas for f in a.success_factors},
+                           {"name": "name_en"}),
+        "checklist": ({c.id: c for c in checklists}, {"title": "title_en"}),
+        "item": (items, {"text": "text_en", "keywords": "keywords_en"}),
+    }
+    for table, (records, fields) in targets.items():
+        unknown = sorted(set(english.get(table, {})) - set(records))
+        if unknown:
+            raise CurationError(f"handbook_en.toml: unknown {table} IDs {unknown}")
+        for key, entry in english.get(table, {}).items():
+            for source, attribute in fields.items():
+                value = entry.get(source, [] if source == "keywords" else "")
+                setattr(records[key], attribute, list(value) if source == "keywords" else value)
 
 
 def _check_practices(practices, curation: Curation) -> None:
@@ -86,7 +110,8 @@ def _check_practices(practices, curation: Curation) -> None:
         raise CurationError(f"practices.toml: titles give the same ID twice: {duplicates}")
     known = set(ids)
     for name, table in (("practices_en.toml", curation.english),
-                        ("needs.toml", curation.practice_needs)):
+                        ("needs.toml", curation.practice_needs),
+                        ("activities.toml", curation.practice_activities)):
         unknown = sorted(set(table) - known)
         if unknown:
             raise CurationError(f"{name}: unknown practice IDs {unknown}")

@@ -5,7 +5,10 @@
 - references.toml: citations whose authors, title or year the citation rule reads wrongly;
 - practices_en.toml (optional): English title and summary of each practice;
 - needs.toml (optional): the needs vocabulary and the needs of each practice;
-- checklist_needs.toml (optional): the needs and keywords of each checklist item.
+- checklist_needs.toml (optional): the needs, keywords and activities of each checklist item;
+- activities.toml (optional): the activities vocabulary and the activities of each practice;
+- handbook_en.toml (optional): English wording of the key areas, success factors, checklists
+  and checklist items.
 """
 from __future__ import annotations
 
@@ -42,6 +45,14 @@ class Need:
     keywords_en: str = ""
 
 
+@dataclass(frozen=True)
+class Activity:
+    code: str
+    lv: str
+    en: str
+    about: str = ""
+
+
 @dataclass
 class Curation:
     practices: list[PracticeEntry]
@@ -54,6 +65,11 @@ class Curation:
     needs: list[Need] = field(default_factory=list)
     practice_needs: dict[str, list[str]] = field(default_factory=dict)
     item_annotations: dict[str, dict] = field(default_factory=dict)  # item id -> needs, keywords
+    activities: list[Activity] = field(default_factory=list)
+    practice_activities: dict[str, list[str]] = field(default_factory=dict)
+    # English wording: {"area": {"1": {title, motto}}, "success_factor": {id: {name}},
+    # "checklist": {id: {title}}, "item": {id: {text, keywords}}}
+    structure_en: dict[str, dict] = field(default_factory=dict)
 
 
 def _read(path: Path, required: bool = True) -> dict:
@@ -86,11 +102,25 @@ def load_curation(folder: Path | str) -> Curation:
         unknown = sorted(set(codes) - known)
         if unknown:
             raise CurationError(f"needs.toml: practice {practice_id!r} has unknown needs {unknown}")
+    activities = _read(folder / "activities.toml", required=False)
+    activity_vocabulary = [Activity(a["code"], a["lv"], a["en"], a.get("about", ""))
+                           for a in activities.get("activity", [])]
+    activity_codes = {a.code for a in activity_vocabulary}
+    practice_activities = {pid: list(entry.get("activities", []))
+                           for pid, entry in activities.get("practice", {}).items()}
+    for practice_id, codes in practice_activities.items():
+        _check_codes("activities.toml", f"practice {practice_id!r}", "activities", codes,
+                     activity_codes)
     items = _read(folder / "checklist_needs.toml", required=False).get("item", {})
     for item_id, annotation in items.items():
-        unknown = sorted(set(annotation.get("needs", [])) - known)
-        if unknown:
-            raise CurationError(f"checklist_needs.toml: item {item_id!r} has unknown needs {unknown}")
+        where = f"item {item_id!r}"
+        _check_codes("checklist_needs.toml", where, "needs", annotation.get("needs", []), known)
+        _check_codes("checklist_needs.toml", where, "activities",
+                     annotation.get("activities", []), activity_codes)
+    structure_en = _read(folder / "handbook_en.toml", required=False)
+    for item_id, entry in structure_en.get("item", {}).items():
+        if not str(entry.get("text", "")).strip():
+            raise CurationError(f"handbook_en.toml: item {item_id!r} has no English text")
     return Curation(
         practices=practices,
         factor_headings=dict(repairs.get("factor_headings", {})),
@@ -103,7 +133,19 @@ def load_curation(folder: Path | str) -> Curation:
         needs=vocabulary,
         practice_needs=practice_needs,
         item_annotations=items,
+        activities=activity_vocabulary,
+        practice_activities=practice_activities,
+        structure_en={name: dict(structure_en.get(name, {}))
+                      for name in ("area", "success_factor", "checklist", "item")},
     )
+
+
+def _check_codes(file: str, where: str, kind: str, codes: list[str], known: set[str]) -> None:
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        raise CurationError(f"{file}: {where} has unknown {kind} {unknown}")
+    if len(set(codes)) != len(codes):
+        raise CurationError(f"{file}: {where} lists one of its {kind} twice: {codes}")
 
 
 def _practice_entry(path: Path, index: int, raw: dict) -> PracticeEntry:

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from kb.ingest.curation import CurationError
 from kb.ingest.records import Handbook
-from kb.models import (CURATOR, HANDBOOK, Area, Checklist, ChecklistItem, GlossaryTerm,
-                       GuidingQuestion, Need, Practice, PracticeCountry, PracticeNeed,
+from kb.models import (CURATOR, HANDBOOK, Activity, Area, Checklist, ChecklistItem, GlossaryTerm,
+                       GuidingQuestion, Need, Practice, PracticeActivity, PracticeCountry,
+                       PracticeNeed,
                        QualityDomain, QualityIndicator, Reference, SuccessFactor, area_reference)
 
 
@@ -62,9 +63,16 @@ def load_handbook(handbook: Handbook, session: Session) -> LoadReport:
     for position, need in enumerate(handbook.needs, 1):
         _upsert(session, Need, need.code, position=position, label_lv=need.lv, label_en=need.en,
                 keywords_lv=need.keywords_lv, keywords_en=need.keywords_en)
+    for position, activity in enumerate(handbook.activities, 1):
+        _upsert(session, Activity, activity.code, position=position, label_lv=activity.lv,
+                label_en=activity.en, about=activity.about)
     session.flush()
     _remove_stale(session, GlossaryTerm, {t.id for t in handbook.glossary}, report)
     _remove_stale(session, Need, {n.code for n in handbook.needs}, report)
+    # A curator's practice keeps its other activities when the vocabulary drops one.
+    codes = {a.code for a in handbook.activities}
+    session.execute(delete(PracticeActivity).where(PracticeActivity.activity.not_in(codes)))
+    _remove_stale(session, Activity, codes, report)
     report.counts = {
         "areas": len(handbook.areas),
         "success_factors": sum(len(a.success_factors) for a in handbook.areas),
@@ -78,6 +86,7 @@ def load_handbook(handbook: Handbook, session: Session) -> LoadReport:
                                   for q in d.questions),
         "glossary_terms": len(handbook.glossary),
         "needs": len(handbook.needs),
+        "activities": len(handbook.activities),
     }
     report.per_area = dict(sorted(Counter(p.area for p in handbook.practices).items()))
     report.per_country = dict(Counter(c for p in handbook.practices for c in p.countries)
@@ -89,21 +98,24 @@ def _load_areas(handbook: Handbook, session: Session, report: LoadReport) -> Non
     factor_ids, checklist_ids, item_ids = set(), set(), set()
     for area in handbook.areas:
         _upsert(session, Area, area.number, title=area.title, motto=area.motto,
-                introduction=area.introduction, benefits=area.benefits)
+                introduction=area.introduction, benefits=area.benefits, title_en=area.title_en,
+                motto_en=area.motto_en)
         for f in area.success_factors:
             factor_ids.add(f.id)
             _upsert(session, SuccessFactor, f.id, area_id=area.number, position=f.position,
-                    name=f.name, description=f.description)
+                    name=f.name, description=f.description, name_en=f.name_en)
     for checklist in handbook.checklists:
         checklist_ids.add(checklist.id)
         _upsert(session, Checklist, checklist.id, area_id=checklist.area,
                 position=checklist.position, title=checklist.title,
-                introduction=checklist.introduction, note=checklist.note)
+                introduction=checklist.introduction, note=checklist.note,
+                title_en=checklist.title_en)
         for item in checklist.items:
             item_ids.add(item.id)
             _upsert(session, ChecklistItem, item.id, checklist_id=checklist.id,
                     position=item.position, text=item.text, needs=item.needs,
-                    keywords=item.keywords)
+                    keywords=item.keywords, activities=item.activities, text_en=item.text_en,
+                    keywords_en=item.keywords_en)
     session.flush()
     # A curator's practice keeps its place when the handbook drops the factor it named.
     session.execute(update(Practice).where(Practice.success_factor_id.not_in(factor_ids))
@@ -128,6 +140,9 @@ def _load_practices(handbook: Handbook, session: Session, report: LoadReport) ->
                                   for i, c in enumerate(p.countries)]
         if practice.need_codes != sorted(p.needs):
             practice.needs = [PracticeNeed(need=n) for n in sorted(p.needs)]
+        if practice.activity_codes != p.activities:
+            practice.activities = [PracticeActivity(activity=a, position=i)
+                                   for i, a in enumerate(p.activities)]
     session.flush()
     _remove_stale(session, Practice, {p.id for p in handbook.practices}, report,
                   Practice.source == HANDBOOK)

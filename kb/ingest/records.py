@@ -29,6 +29,7 @@ class SuccessFactorRecord:
     position: int
     name: str
     description: str
+    name_en: str = ""
 
 
 @dataclass
@@ -38,6 +39,9 @@ class ChecklistItemRecord:
     text: str
     needs: list[str] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
+    activities: list[str] = field(default_factory=list)
+    text_en: str = ""
+    keywords_en: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -49,6 +53,7 @@ class ChecklistRecord:
     introduction: str = ""
     note: str = ""
     items: list[ChecklistItemRecord] = field(default_factory=list)
+    title_en: str = ""
 
 
 @dataclass
@@ -60,6 +65,8 @@ class AreaRecord:
     benefits: list[str]
     success_factors: list[SuccessFactorRecord]
     checklists: list[ChecklistRecord]
+    title_en: str = ""
+    motto_en: str = ""
 
 
 @dataclass
@@ -77,6 +84,7 @@ class PracticeRecord:
     title_en: str = ""
     summary_en: str = ""
     needs: list[str] = field(default_factory=list)
+    activities: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -131,6 +139,7 @@ class Handbook:
     quality_domains: list[QualityDomainRecord]
     glossary: list[GlossaryTermRecord]
     needs: list = field(default_factory=list)  # kb.ingest.curation.Need, from corpus/needs.toml
+    activities: list = field(default_factory=list)  # kb.ingest.curation.Activity (activities.toml)
 
     @property
     def checklists(self) -> list[ChecklistRecord]:

@@ -30,6 +30,7 @@ class Document:
     factor: str = ""
     needs: tuple[str, ...] = ()
     need_terms: str = ""  # labels and keywords of the needs, in Latvian and English
+    activities: tuple[str, ...] = ()  # codes from corpus/activities.toml, most central first
     position: int = 0
     quality: float | None = None  # overall quality score (%), when curators scored it
     good_practice: bool = False
@@ -57,14 +58,14 @@ class Document:
 
     def to_json(self) -> dict:
         data = asdict(self)
-        for name in ("areas", "countries", "needs"):
+        for name in ("areas", "countries", "needs", "activities"):
             data[name] = list(data[name])
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> Document:
         return cls(**{**data, "areas": tuple(data["areas"]), "countries": tuple(data["countries"]),
-                      "needs": tuple(data["needs"])})
+                      "needs": tuple(data["needs"]), "activities": tuple(data["activities"])})
 
 
 CHUNK = 400
@@ -93,6 +94,7 @@ def practice_document(p: Practice, needs: dict[str, Need]) -> Document:
                     organisation=p.organisation, english=english, areas=(p.area_id,),
                     countries=tuple(p.country_codes), factor=p.success_factor_id or "",
                     needs=tuple(p.need_codes), need_terms=need_terms(p.need_codes, needs),
+                    activities=tuple(p.activity_codes),
                     position=p.position, quality=p.quality_overall,
                     good_practice=bool(p.good_practice))
 
@@ -103,7 +105,8 @@ def load_documents(session: Session) -> list[Document]:
     needs = {n.code: n for n in session.scalars(select(Need))}
     practices = session.scalars(
         select(Practice).where(Practice.status == PUBLISHED)
-        .options(selectinload(Practice.countries), selectinload(Practice.needs))
+        .options(selectinload(Practice.countries), selectinload(Practice.needs),
+                 selectinload(Practice.activities))
         .order_by(Practice.position, Practice.id))
     docs += [practice_document(p, needs) for p in practices]
     for r in session.scalars(select(Reference).options(selectinload(Reference.areas))

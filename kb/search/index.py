@@ -26,7 +26,7 @@ FUSIONS = ("rrf", "weighted")
 # Chosen on the evaluation set (`kb eval`): the dense ranking re-orders and extends the lexical
 # one rather than competing with it as an equal (plain RRF), which scored far lower in Latvian.
 DEFAULT_WEIGHTS = {"rrf": {"lexical": 1.0, "dense": 0.1}, "weighted": {"lexical": 0.8, "dense": 0.2}}
-FACETS = ("type", "area", "country", "factor", "need", "quality")
+FACETS = ("type", "area", "country", "factor", "need", "activity", "quality")
 CACHE_FILE = "embedding-cache.sqlite3"
 
 
@@ -41,6 +41,7 @@ class Hit(NamedTuple):
     countries: tuple[str, ...]
     factor: str
     needs: tuple[str, ...]
+    activities: tuple[str, ...]
     retrievers: tuple[str, ...]
 
 
@@ -58,6 +59,7 @@ class Filters(NamedTuple):
     factor: str | None = None
     need: str | None = None
     quality: str | None = None  # "good": only practices scored good practice
+    activity: str | None = None
 
     def accepts(self, doc: Document) -> bool:
         return ((not self.types or doc.type in self.types)
@@ -65,7 +67,8 @@ class Filters(NamedTuple):
                 and (not self.country or self.country in doc.countries)
                 and (not self.factor or self.factor == doc.factor)
                 and (not self.need or self.need in doc.needs)
-                and (not self.quality or doc.good_practice))
+                and (not self.quality or doc.good_practice)
+                and (not self.activity or self.activity in doc.activities))
 
     @property
     def empty(self) -> bool:
@@ -230,6 +233,7 @@ class SearchIndex:
             if doc.factor:
                 counts["factor"][doc.factor] += 1
             counts["need"].update(doc.needs)
+            counts["activity"].update(doc.activities)
             if doc.good_practice:
                 counts["quality"]["good"] += 1
         return {name: dict(c.most_common()) for name, c in counts.items()}
@@ -241,7 +245,7 @@ class SearchIndex:
             english = snippet(doc.english, query)
             text = english if "<mark>" in english else text
         return Hit(key, doc.type, doc.record_id, doc.title, text, round(score, 6), doc.areas,
-                   doc.countries, doc.factor, doc.needs, found)
+                   doc.countries, doc.factor, doc.needs, doc.activities, found)
 
     # -- incremental updates -----------------------------------------------------------------
 

@@ -44,7 +44,7 @@ def make_schema() -> Schema:
     return Schema(
         key=ID(stored=True, unique=True),
         type=ID(), area=KEYWORD(commas=True), country=KEYWORD(commas=True),
-        factor=ID(), need=KEYWORD(commas=True), quality=ID(),
+        factor=ID(), need=KEYWORD(commas=True), quality=ID(), activity=KEYWORD(commas=True),
         title=TEXT(analyzer=lv),
         title_exact=TEXT(analyzer=exact),
         organisation=TEXT(analyzer=lv),
@@ -60,7 +60,7 @@ def make_schema() -> Schema:
 def _fields(doc: Document) -> dict:
     return dict(key=doc.key, type=doc.type, area=",".join(map(str, doc.areas)),
                 country=",".join(doc.countries), factor=doc.factor, need=",".join(doc.needs),
-                quality="good" if doc.good_practice else "",
+                quality="good" if doc.good_practice else "", activity=",".join(doc.activities),
                 title=doc.title, title_exact=doc.title, organisation=doc.organisation,
                 text=doc.text, text_exact=doc.text, english=doc.english,
                 needs_lv=doc.need_terms, needs_en=doc.need_terms,
@@ -170,12 +170,12 @@ class LexicalIndex:
 
     @staticmethod
     def filter_query(types=(), area=None, country=None, factor=None, need=None,
-                     quality=None) -> Query | None:
+                     quality=None, activity=None) -> Query | None:
         parts: list[Query] = []
         if types:
             parts.append(Or([Term("type", t) for t in types]))
         for field, value in (("area", area), ("country", country), ("factor", factor),
-                             ("need", need), ("quality", quality)):
+                             ("need", need), ("quality", quality), ("activity", activity)):
             if value not in (None, ""):
                 parts.append(Term(field, str(value)))
         return And(parts) if parts else None

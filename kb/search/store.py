@@ -12,7 +12,7 @@ import time
 import uuid
 from pathlib import Path
 
-FORMAT_VERSION = 2  # 2: documents.jsonl lost the unused "extra" field
+FORMAT_VERSION = 3  # 2: documents.jsonl lost the unused "extra" field; 3: activities
 CURRENT = "CURRENT"
 
 

@@ -1,4 +1,5 @@
-"""Template helpers: country names in the UI language, need labels, links that keep state."""
+"""Template helpers: country names in the UI language, need and activity labels, the English
+wording of handbook records in the English UI, links that keep state."""
 from __future__ import annotations
 
 from babel import Locale
@@ -7,7 +8,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import select
 
-from kb.models import Need
+from kb.models import Activity, Need
 from kb.web.services import db
 
 
@@ -28,6 +29,31 @@ def need_label(code: str) -> str:
     return need.label_en if str(get_locale()) == "en" else need.label_lv
 
 
+def activities_by_code() -> dict[str, Activity]:
+    if "activities" not in g:
+        g.activities = {a.code: a for a in db().scalars(select(Activity).order_by(Activity.position))}
+    return g.activities
+
+
+def activity_label(code: str) -> str:
+    activity = activities_by_code().get(code)
+    if activity is None:
+        return code
+    return activity.label_en if str(get_locale()) == "en" else activity.label_lv
+
+
+def localized(record, name: str) -> str:
+    """``record``'s ``name`` in the UI language: its ``name_en`` in English when it has one.
+
+    The handbook is Latvian; corpus/handbook_en.toml gives areas, success factors, checklists
+    and their items English wording, and curators may give a practice an English title.
+    """
+    get = record.get if isinstance(record, dict) else lambda key: getattr(record, key, None)
+    if str(get_locale()) == "en" and get(f"{name}_en"):
+        return get(f"{name}_en")
+    return get(name)
+
+
 def url_with(endpoint: str | None = None, **changes) -> str:
     """The current URL with some query parameters changed (None removes one)."""
     args = request.args.to_dict()
@@ -46,5 +72,7 @@ def url_with(endpoint: str | None = None, **changes) -> str:
 
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(country_name=country_name, need_label=need_label,
+                                 activity_label=activity_label, localized=localized,
                                  url_with=url_with, locale=lambda: str(get_locale()))
     app.jinja_env.filters["snippet_html"] = lambda s: Markup(s)  # escaped by kb.search.snippets
+    app.jinja_env.filters.update(need_label=need_label, activity_label=activity_label)

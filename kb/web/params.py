@@ -7,7 +7,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from kb.ingest.curation import COUNTRIES
-from kb.models import Need, SuccessFactor
+from kb.models import Activity, Need, SuccessFactor
 from kb.search import TYPES, Filters
 from kb.web.errors import BadParameter
 from kb.web.services import db
@@ -63,6 +63,14 @@ def need(args: MultiDict) -> str | None:
     return raw or None
 
 
+def activity(args: MultiDict) -> str | None:
+    raw = args.get("activity", "").strip()
+    if raw and db().get(Activity, raw) is None:
+        codes = ", ".join(db().scalars(select(Activity.code).order_by(Activity.position)))
+        raise BadParameter(f"unknown activity {raw!r}; use one of {codes}", "activity")
+    return raw or None
+
+
 def factor(args: MultiDict) -> str | None:
     raw = args.get("factor", "").strip()
     if raw and db().get(SuccessFactor, raw) is None:
@@ -87,7 +95,7 @@ def sort(args: MultiDict) -> str:
 def filters(args: MultiDict) -> Filters:
     return Filters(types=types(args), area=integer(args, "area", None, 1, 6),
                    country=country(args), factor=factor(args), need=need(args),
-                   quality=quality(args))
+                   quality=quality(args), activity=activity(args))
 
 
 def paging(args: MultiDict, default_limit: int = 10) -> tuple[int, int]:

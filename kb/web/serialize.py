@@ -12,7 +12,8 @@ def practice_json(p: Practice, full: bool = True) -> dict:
         "country": p.country_codes, "area": p.area_id,
         "success_factor": p.success_factor_id,
         "success_factor_name": p.success_factor.name if p.success_factor else None,
-        "needs": p.need_codes, "source": p.source,
+        "success_factor_name_en": (p.success_factor.name_en or None) if p.success_factor else None,
+        "needs": p.need_codes, "activities": p.activity_codes, "source": p.source,
         "quality": {"overall": p.quality_overall, "good_practice": bool(p.good_practice)},
     }
     if full:
@@ -28,17 +29,20 @@ def reference_json(r: Reference) -> dict:
 
 def checklist_json(c: Checklist) -> dict:
     return {"area": c.area_id, "checklist": c.id, "title": c.title,
+            "title_en": c.title_en or None,
             "introduction": c.introduction or None, "note": c.note or None,
-            "items": [{"id": i.id, "text": i.text} for i in c.items]}
+            "items": [{"id": i.id, "text": i.text, "text_en": i.text_en or None}
+                      for i in c.items]}
 
 
 def area_json(a: Area, full: bool = False) -> dict:
-    data = {"area": a.id, "title": a.title, "motto": a.motto}
+    data = {"area": a.id, "title": a.title, "motto": a.motto, "title_en": a.title_en or None,
+            "motto_en": a.motto_en or None}
     if full:
         data.update(
             introduction=a.introduction, benefits=list(a.benefits),
-            success_factors=[{"id": f.id, "name": f.name, "description": f.description}
-                             for f in a.success_factors],
+            success_factors=[{"id": f.id, "name": f.name, "name_en": f.name_en or None,
+                              "description": f.description} for f in a.success_factors],
             checklists=[checklist_json(c) for c in a.checklists],
             references=[r.id for r in a.references])
     return data
@@ -60,4 +64,5 @@ def hit_json(h: Hit) -> dict:
             "score": h.score, "area": h.areas[0] if len(h.areas) == 1 else None,
             "areas": list(h.areas), "country": list(h.countries),
             "success_factor": h.factor or None, "needs": list(h.needs),
+            "activities": list(h.activities),
             "retrievers": list(h.retrievers)}

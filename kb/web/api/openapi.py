@@ -42,6 +42,8 @@ def spec() -> dict:
                 area, country,
                 _param("factor", {"type": "string"}, "Success factor ID."),
                 _param("need", {"type": "string"}, "Need code (see corpus/needs.toml)."),
+                _param("activity", {"type": "string"},
+                       "Activity code (see corpus/activities.toml)."),
                 _param("quality", {"type": "string", "enum": ["good"]},
                        "Only practices curators scored a good practice."),
                 _param("sort", {"type": "string", "enum": ["relevance", "quality"]},
@@ -99,6 +101,7 @@ def spec() -> dict:
                         "country": {"type": "array", "items": {"type": "string"}},
                         "success_factor": {"type": ["string", "null"]},
                         "needs": {"type": "array", "items": {"type": "string"}},
+                        "activities": {"type": "array", "items": {"type": "string"}},
                         "retrievers": {"type": "array", "items": {"enum": ["lexical", "dense"]}}}},
             "SearchResults": {"type": "object", "required": ["query", "total", "results", "facets"],
                               "properties": {"query": {"type": "string"}, "total": {"type": "integer"},
@@ -109,12 +112,15 @@ def spec() -> dict:
                 "organisation": {"type": ["string", "null"]}, "city": {"type": ["string", "null"]},
                 "country": {"type": "array", "items": {"type": "string"}}, "area": {"type": "integer"},
                 "success_factor": {"type": ["string", "null"]}, "needs": {"type": "array"},
+                "activities": {"type": "array", "items": {"type": "string"}},
                 "text": {"type": "string"}, "summary_en": {"type": ["string", "null"]},
                 "urls": {"type": "array", "items": {"type": "string"}}}},
             "Checklists": {"type": "object", "properties": {"areas": {"type": "array", "items": {
                 "type": "object", "properties": {
                     "area": {"type": ["integer", "null"]}, "checklist": {"type": "string"},
+                    "title": {"type": "string"}, "title_en": {"type": ["string", "null"]},
                     "items": {"type": "array", "items": {"type": "object", "properties": {
-                        "id": {"type": "string"}, "text": {"type": "string"}}}}}}}}},
+                        "id": {"type": "string"}, "text": {"type": "string"},
+                        "text_en": {"type": ["string", "null"]}}}}}}}}},
         }},
     }

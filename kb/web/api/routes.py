@@ -156,7 +156,8 @@ def recommendations():
     return jsonify({"results": [
         {"id": r.id, "title": (r.title_en or r.title) if lang == "en" else r.title,
          "country": r.countries, "area": r.area, "score": r.score, "because": r.because,
-         "why": [{"item": x.item, "words": x.words, "needs": x.needs, "same_area": x.same_area,
+         "why": [{"item": x.item, "words": x.words, "needs": x.needs,
+                  "activities": x.activities, "same_area": x.same_area,
                   "same_success_factor": x.same_factor} for x in r.reasons]}
         for r in found]})
 

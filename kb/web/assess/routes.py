@@ -114,13 +114,15 @@ def summary_data(assessment) -> dict:
         "organisation_type": assessment.organisation_type or None,
         "updated_at": assessment.updated_at.isoformat() if assessment.updated_at else None,
         "pages": [{
-            "page": p.page, "title": p.title, "met": p.met, "applicable": p.applicable,
+            "page": p.page, "title": p.title, "title_en": p.title_en or None, "met": p.met,
+            "applicable": p.applicable,
             "not_applicable": p.not_applicable, "unanswered": p.unanswered,
             "reading": p.reading, "percent": p.percent, "notes": p.note,
-            "unmet": [{"id": i.id, "text": i.text, "practices": [
+            "unmet": [{"id": i.id, "text": i.text, "text_en": i.text_en or None, "practices": [
                 {"id": r.id, "title": r.title, "title_en": r.title_en or None,
                  "country": r.countries, "area": r.area, "score": r.score,
                  "why": {"words": r.reasons[0].words, "needs": r.reasons[0].needs,
+                         "activities": r.reasons[0].activities,
                          "same_area": r.reasons[0].same_area,
                          "same_success_factor": r.reasons[0].same_factor}}
                 for r in recommendations.get(i.id, [])]} for i in p.unmet],

@@ -43,6 +43,7 @@ class PracticeForm(FlaskForm):
     text = TextAreaField(_l("Description in Latvian"), validators=[Optional(), Length(max=20000)])
     summary_en = TextAreaField(_l("Description in English"), validators=[Optional(), Length(max=20000)])
     needs = CheckboxList(_l("Needs"), validators=[Optional()], validate_choice=False)
+    activities = CheckboxList(_l("Activities"), validators=[Optional()], validate_choice=False)
     urls = TextAreaField(_l("Web addresses (one per line)"), validators=[Optional(), Length(max=5000)])
     contact = StringField(_l("Contact"), validators=[Optional(), Length(max=300)])
     source_note = StringField(_l("Source"), validators=[Optional(), Length(max=500)])

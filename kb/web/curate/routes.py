@@ -14,7 +14,7 @@ from sqlalchemy.orm import selectinload
 from kb import accounts, quality, review
 from kb.config import setting
 from kb.ingest.curation import COUNTRIES
-from kb.models import PUBLISHED, Area, Curator, Need, Practice, SuccessFactor
+from kb.models import PUBLISHED, Activity, Area, Curator, Need, Practice, SuccessFactor
 from kb.web.curate import bp
 from kb.web.curate.forms import LoginForm, PracticeForm, ReviewForm, SuggestForm, choice
 from kb.web.errors import KbHTTPError, NotFound
@@ -75,7 +75,8 @@ def logout():
 def _queue_data() -> dict:
     rows = db().scalars(select(Practice).where(Practice.source == "curator").options(
         selectinload(Practice.countries), selectinload(Practice.needs),
-        selectinload(Practice.success_factor)).order_by(Practice.updated_at.desc()))
+        selectinload(Practice.activities), selectinload(Practice.success_factor))
+        .order_by(Practice.updated_at.desc()))
     groups = {"pending": [], "changes_requested": [], "published": [], "rejected": []}
     for p in rows:
         groups.setdefault(p.status, []).append(
@@ -114,6 +115,8 @@ def _fill_choices(form: PracticeForm) -> None:
     english = str(get_locale()) == "en"
     form.needs.choices = [choice(n.code, n.label_en if english else n.label_lv)
                           for n in db().scalars(select(Need).order_by(Need.position))]
+    form.activities.choices = [choice(a.code, a.label_en if english else a.label_lv)
+                               for a in db().scalars(select(Activity).order_by(Activity.position))]
 
 
 def _raw(form: PracticeForm) -> dict:
@@ -122,6 +125,7 @@ def _raw(form: PracticeForm) -> dict:
             "countries": form.countries.data or [], "area": form.area.data,
             "success_factor": form.success_factor.data, "text": form.text.data,
             "summary_en": form.summary_en.data, "needs": form.needs.data or [],
+            "activities": form.activities.data or [],
             "urls": (form.urls.data or "").splitlines(), "contact": form.contact.data,
             "source_note": form.source_note.data}
 
@@ -191,6 +195,7 @@ def _form_from(practice: Practice) -> PracticeForm:
         "countries": practice.country_codes, "area": str(practice.area_id),
         "success_factor": practice.success_factor_id or "", "text": practice.text,
         "summary_en": practice.summary_en, "needs": practice.need_codes,
+        "activities": practice.activity_codes,
         "urls": "\n".join(practice.urls or []), "contact": practice.contact,
         "source_note": practice.source_note})
     return form

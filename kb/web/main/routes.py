@@ -13,6 +13,7 @@ from kb.models import (PUBLISHED, Area, GlossaryTerm, Practice, PracticeCountry,
 from kb.web import params
 from kb.web.api.routes import get_area, get_practice
 from kb.web.errors import NotFound, Unavailable, wants_json
+from kb.web.helpers import localized
 from kb.web.main import bp
 from kb.web.serialize import (area_json, criteria_json, glossary_json, hit_json, practice_json,
                               reference_json)
@@ -31,21 +32,23 @@ def render_page(template: str, data: dict, **context):
 def _published():
     return select(Practice).where(Practice.status == PUBLISHED).options(
         selectinload(Practice.countries), selectinload(Practice.needs),
-        selectinload(Practice.success_factor))
+        selectinload(Practice.activities), selectinload(Practice.success_factor))
 
 
 @bp.get("/")
 def home():
-    """Search box; browse by key area, country and need, with counts."""
+    """Search box; browse by key area, country, need and activity, with counts."""
     practices = db().scalars(_published()).all()
     per_area = Counter(p.area_id for p in practices)
     per_country = Counter(c for p in practices for c in p.country_codes)
     per_need = Counter(n for p in practices for n in p.need_codes)
+    per_activity = Counter(a for p in practices for a in p.activity_codes)
     areas = [{**area_json(a), "practices": per_area.get(a.id, 0)}
              for a in db().scalars(select(Area).order_by(Area.id))]
     return render_page("home.html", {
         "areas": areas, "countries": dict(per_country.most_common()),
-        "needs": dict(per_need.most_common()), "practices": len(practices)})
+        "needs": dict(per_need.most_common()), "activities": dict(per_activity.most_common()),
+        "practices": len(practices)})
 
 
 @bp.get("/search")
@@ -58,12 +61,12 @@ def search():
     results = search_index().search(q, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
                                     sort=params.sort(args))
     pages = max(1, math.ceil(results.total / PAGE_SIZE))
-    factors = {f.id: f.name for f in db().scalars(select(SuccessFactor))}
+    factors = {f.id: localized(f, "name") for f in db().scalars(select(SuccessFactor))}
     data = {"query": q, "total": results.total, "page": page, "pages": pages,
             "results": [hit_json(h) for h in results.hits], "facets": results.facets,
             "filters": {"type": list(filters.types), "area": filters.area,
                         "country": filters.country, "factor": filters.factor, "need": filters.need,
-                        "quality": filters.quality}}
+                        "activity": filters.activity, "quality": filters.quality}}
     return render_page("search.html", data, factor_names=factors)
 
 
