@@ -100,6 +100,22 @@ def index() -> None:
                f"{meta['build_seconds']} s -> {folder}")
 
 
+def _check_code(engine, model, value: str | None, option: str) -> None:
+    """Refuse a need, activity or success factor the database does not know, listing some."""
+    from sqlalchemy import select
+
+    from kb.db import session_factory
+    if not value:
+        return
+    key = model.__mapper__.primary_key[0]
+    with session_factory(engine)() as session:
+        if session.get(model, value) is None:
+            codes = session.scalars(select(key).order_by(key)).all()
+            raise click.BadParameter(f"unknown value {value!r}; use one of "
+                                     f"{', '.join(codes[:40])}" + (" ..." if len(codes) > 40 else ""),
+                                     param_hint=option)
+
+
 def _plain(snippet: str) -> str:
     return re.sub(r"</?mark>", "", snippet).replace("&quot;", '"').replace("&#x27;", "'") \
         .replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -113,6 +129,8 @@ def _plain(snippet: str) -> str:
 @click.option("--area", type=click.IntRange(1, 6), help="Only this key area (1-6).")
 @click.option("--country", type=str, help="Only this country (ISO 3166-1 alpha-2, e.g. PL).")
 @click.option("--need", type=str, help="Only this need (e.g. housing; see corpus/needs.toml).")
+@click.option("--activity", type=str,
+              help="Only this activity (e.g. mentoring; see corpus/activities.toml).")
 @click.option("--factor", type=str, help="Only this success factor ID.")
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True,
               help="Results to show.")
@@ -120,8 +138,10 @@ def _plain(snippet: str) -> str:
 @click.option("--mode", type=click.Choice(["hybrid", "lexical", "dense"]), default="hybrid",
               show_default=True, help="Retriever(s) to use.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def search(query, types, area, country, need, factor, limit, offset, mode, as_json) -> None:
+def search(query, types, area, country, need, activity, factor, limit, offset, mode,
+           as_json) -> None:
     """Search good practices and everything else in the handbook."""
+    from kb.models import Activity, Need, SuccessFactor
     from kb.search import Filters, corpus_hash, open_index
 
     with user_errors():
@@ -131,8 +151,12 @@ def search(query, types, area, country, need, factor, limit, offset, mode, as_js
         if country and not re.fullmatch(r"[A-Z]{2}", country):
             raise click.BadParameter("an ISO 3166-1 alpha-2 code such as PL", param_hint="--country")
         engine = _engine()
+        for model, value, option in ((Need, need, "--need"), (Activity, activity, "--activity"),
+                                     (SuccessFactor, factor, "--factor")):
+            _check_code(engine, model, value, option)
         index = open_index(expected_hash=corpus_hash(_documents(engine)))
-        results = index.search(query, Filters(tuple(types), area, country, factor, need),
+        results = index.search(query, Filters(tuple(types), area, country, factor, need,
+                                              activity=activity),
                                limit=limit, offset=offset, mode=mode)
     if as_json:
         click.echo(json.dumps({
@@ -140,7 +164,8 @@ def search(query, types, area, country, need, factor, limit, offset, mode, as_js
             "results": [{"id": h.record_id, "type": h.type, "title": h.title,
                          "snippet": h.snippet, "score": h.score, "area": list(h.areas),
                          "country": list(h.countries), "success_factor": h.factor or None,
-                         "needs": list(h.needs), "retrievers": list(h.retrievers)}
+                         "needs": list(h.needs), "activities": list(h.activities),
+                         "retrievers": list(h.retrievers)}
                         for h in results.hits],
             "facets": results.facets}, ensure_ascii=False, indent=2))
         return

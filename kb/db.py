@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import JSON, create_engine, event, inspect, literal, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,10 +50,17 @@ def upgrade_schema(engine: Engine) -> list[str]:
             default = _column_default(column, engine)
             if column.name in present or column.primary_key or default is None:
                 continue
+            quote = engine.dialect.identifier_preparer.quote
             kind = column.type.compile(dialect=engine.dialect)
-            with engine.begin() as connection:
-                connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN "
-                                        f"{column.name} {kind} DEFAULT {default}"))
+            try:
+                with engine.begin() as connection:
+                    connection.execute(text(f"ALTER TABLE {quote(table.name)} ADD COLUMN "
+                                            f"{quote(column.name)} {kind} DEFAULT {default}"))
+            except DBAPIError:
+                # Another kb process (serve and ingest started together) may have added it.
+                if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                    raise
+                continue
             added.append(f"{table.name}.{column.name}")
     return added
 

@@ -71,17 +71,14 @@ def clean_input(session: Session, raw: dict) -> dict:
         if found is None or found.area_id != values["area_id"]:
             errors["success_factor"] = "choose a success factor of the chosen key area"
     values["success_factor_id"] = factor
-    known_needs = set(session.scalars(select(Need.code)))
-    needs = [n for n in raw.get("needs", []) if n]
-    if set(needs) - known_needs:
-        errors["needs"] = f"unknown needs: {', '.join(sorted(set(needs) - known_needs))}"
+    needs = _codes(raw.get("needs", []), set(session.scalars(select(Need.code))), "needs",
+                   errors)
     values["needs"] = sorted(set(needs))
-    known_activities = set(session.scalars(select(Activity.code)))
-    activities = list(dict.fromkeys(a for a in raw.get("activities", []) if a))
-    if set(activities) - known_activities:
-        errors["activities"] = ("unknown activities: "
-                                f"{', '.join(sorted(set(activities) - known_activities))}")
-    values["activities"] = activities
+    # Activities keep their order (most central first). A record without the field -- a line
+    # exported before kb had activities -- leaves a practice's activities as they are.
+    values["activities"] = (_codes(raw["activities"], set(session.scalars(select(Activity.code))),
+                                   "activities", errors)
+                            if "activities" in raw else None)
     urls = [u.strip() for u in raw.get("urls", []) if u and u.strip()]
     bad_urls = [u for u in urls if not URL.match(u) or len(u) > 2000]
     if bad_urls:
@@ -92,6 +89,18 @@ def clean_input(session: Session, raw: dict) -> dict:
     if errors:
         raise ReviewError("the practice has errors", errors)
     return values
+
+
+def _codes(raw, known: set[str], name: str, errors: dict[str, str]) -> list[str]:
+    """Vocabulary codes from a form or an import line, each once, in the order given."""
+    if not isinstance(raw, (list, tuple)) or not all(isinstance(c, str) for c in raw):
+        errors[name] = f"{name} must be a list of codes"
+        return []
+    codes = list(dict.fromkeys(c.strip() for c in raw if c.strip()))
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        errors[name] = f"unknown {name}: {', '.join(unknown)}"
+    return codes
 
 
 def _snapshot(practice: Practice) -> dict:
@@ -127,7 +136,7 @@ def apply_values(practice: Practice, values: dict) -> None:
                               for i, c in enumerate(values["countries"])]
     if practice.need_codes != values["needs"]:
         practice.needs = [PracticeNeed(need=n) for n in values["needs"]]
-    if practice.activity_codes != values["activities"]:
+    if values["activities"] is not None and practice.activity_codes != values["activities"]:
         practice.activities = [PracticeActivity(activity=a, position=i)
                                for i, a in enumerate(values["activities"])]
 

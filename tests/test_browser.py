@@ -179,6 +179,13 @@ def test_self_assessment_in_the_browser(page, live_server):
     data = page.evaluate("async () => (await fetch(location.pathname + '?format=json')).json()")
     assert data["pages"][0]["met"] == 7 and len(data["pages"][0]["unmet"]) == 3
 
+    # In English the tasks read in English, and each practice says what it does for the task.
+    page.goto(page.url.split("?")[0] + "?lang=en")
+    assert page.locator("#unmet-area-2-01 .item").inner_text().startswith(
+        "Consult representatives of different groups")
+    assert page.locator(".why", has_text="does what the task calls for").count() >= 19
+    shot(page, "assessment-summary-en")
+
 
 @pytest.fixture(scope="module")
 def curate_server(curate_app):

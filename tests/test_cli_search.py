@@ -37,7 +37,10 @@ def test_search_json_and_filters(indexed):
     assert data["total"] == 4 and data["facets"]["country"] == {"GR": 4}
     assert {r["country"][0] for r in data["results"]} == {"GR"}
     assert set(data["results"][0]) >= {"id", "type", "title", "snippet", "score", "area",
-                                       "country", "success_factor"}
+                                       "country", "success_factor", "activities"}
+    result = indexed.invoke(cli, ["search", "", "--activity", "mentoring", "--json", "--limit", "50"])
+    data = json.loads(result.output)
+    assert data["total"] == 6 and all("mentoring" in r["activities"] for r in data["results"])
 
 
 @pytest.mark.parametrize("args, message", [
@@ -46,6 +49,9 @@ def test_search_json_and_filters(indexed):
     (["search", "x", "--limit", "abc"], "'abc' is not a valid integer"),
     (["search", "x", "--type", "poem"], "'poem' is not one of"),
     (["search", "x" * 1001], "at most 1000 characters"),
+    (["search", "x", "--activity", "juggling"], "unknown value 'juggling'; use one of advisory-body"),
+    (["search", "x", "--need", "pets"], "unknown value 'pets'; use one of"),
+    (["search", "x", "--factor", "nope"], "unknown value 'nope'"),
 ])
 def test_search_rejects_bad_options(indexed, args, message):
     result = indexed.invoke(cli, args)

@@ -142,13 +142,17 @@ def test_export_and_import_round_trip(session, people):
     report = transfer.import_jsonl(session, json.dumps(mine) + "\n" + json.dumps(new) + "\n")
     assert report.created == ["jauna-prakse"] and report.updated == ["rigas-valodu-kafejnica"]
     assert session.get(Practice, "jauna-prakse").status == PUBLISHED
+    older = {k: v for k, v in mine.items() if k != "activities"}  # exported before activities
+    transfer.import_jsonl(session, json.dumps(older) + "\n")
+    assert session.get(Practice, "rigas-valodu-kafejnica").activity_codes == mine["activities"]
 
 
 def test_import_reports_bad_lines_and_imports_nothing(session):
     good = {**GOOD, "id": "laba"}
     lines = [json.dumps(good), "{not json", json.dumps({**GOOD, "id": "humans-in-the-loop"}),
              json.dumps({**GOOD, "id": "bez-valsts", "countries": []}), json.dumps([1, 2]),
-             json.dumps({**GOOD, "id": "darbiba", "activities": "mentoring"})]
+             json.dumps({**GOOD, "id": "darbiba", "activities": "mentoring"}),
+             json.dumps({**GOOD, "id": "skaitlis", "activities": [5]})]
     with pytest.raises(transfer.ImportError_) as error:
         transfer.import_jsonl(session, "\n".join(lines))
     problems = error.value.problems
@@ -157,6 +161,7 @@ def test_import_reports_bad_lines_and_imports_nothing(session):
     assert problems[2].startswith("line 4: countries")
     assert problems[3].startswith("line 5: expected a JSON object")
     assert problems[4] == "line 6: activities must be a list"
+    assert problems[5] == "line 7: activities: activities must be a list of codes"
     assert session.get(Practice, "laba") is None
 
 

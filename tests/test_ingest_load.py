@@ -133,6 +133,8 @@ def test_curation_errors_name_the_file_and_entry(engine, tmp_path):
      r"handbook_en.toml: unknown item IDs \['area-1-99'\]"),
     ("handbook_en.toml", "[success_factor.1-pastavigi-izvertejiet-vajadzibas]",
      "[success_factor.1-nav]", r"handbook_en.toml: unknown success_factor IDs \['1-nav'\]"),
+    ("handbook_en.toml", 'keywords = ["needs assessment", "data",', 'keywords = "needs assessment" #',
+     r"handbook_en.toml: item 'area-1-01': keywords must be a list of strings"),
 ])
 def test_english_wording_and_activities_are_checked_against_the_handbook(
         engine, tmp_path, file, old, new, message):

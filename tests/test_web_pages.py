@@ -102,3 +102,11 @@ def test_home_and_practice_pages_offer_activities(client):
     assert "Feedback and complaints mechanisms" in practice
     results = client.get("/search?type=practice&activity=mentoring&lang=en").get_data(as_text=True)
     assert "Mentoring and buddies" in results and 'name="activity" value="mentoring"' in results
+
+
+def test_english_queries_find_checklist_items_by_their_english_wording(client):
+    body = client.get("/api/search?q=childcare+during+consultations&type=checklist_item").get_json()
+    assert body["results"][0]["id"] == "area-4-07"
+    assert body["results"][0]["title_en"].startswith("During consultations, provide childcare")
+    html = client.get("/search?q=childcare+during+consultations&type=checklist_item&lang=en")
+    assert "During consultations, provide childcare" in html.get_data(as_text=True)

@@ -118,9 +118,7 @@ def load_curation(folder: Path | str) -> Curation:
         _check_codes("checklist_needs.toml", where, "activities",
                      annotation.get("activities", []), activity_codes)
     structure_en = _read(folder / "handbook_en.toml", required=False)
-    for item_id, entry in structure_en.get("item", {}).items():
-        if not str(entry.get("text", "")).strip():
-            raise CurationError(f"handbook_en.toml: item {item_id!r} has no English text")
+    _check_english(structure_en)
     return Curation(
         practices=practices,
         factor_headings=dict(repairs.get("factor_headings", {})),
@@ -138,6 +136,25 @@ def load_curation(folder: Path | str) -> Curation:
         structure_en={name: dict(structure_en.get(name, {}))
                       for name in ("area", "success_factor", "checklist", "item")},
     )
+
+
+ENGLISH_FIELDS = {"area": ("title", "motto"), "success_factor": ("name",),
+                  "checklist": ("title",), "item": ("text",)}
+
+
+def _check_english(data: dict) -> None:
+    """Every English entry has its texts as strings (an item's text is required)."""
+    for table, fields in ENGLISH_FIELDS.items():
+        for key, entry in data.get(table, {}).items():
+            where = f"handbook_en.toml: {table} {key!r}"
+            if not isinstance(entry, dict) or any(not isinstance(entry.get(f, ""), str)
+                                                  for f in fields):
+                raise CurationError(f"{where}: {', '.join(fields)} must be text")
+            keywords = entry.get("keywords", [])
+            if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+                raise CurationError(f"{where}: keywords must be a list of strings")
+            if table == "item" and not entry.get("text", "").strip():
+                raise CurationError(f"{where} has no English text")
 
 
 def _check_codes(file: str, where: str, kind: str, codes: list[str], known: set[str]) -> None:

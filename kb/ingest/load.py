@@ -69,10 +69,9 @@ def load_handbook(handbook: Handbook, session: Session) -> LoadReport:
     session.flush()
     _remove_stale(session, GlossaryTerm, {t.id for t in handbook.glossary}, report)
     _remove_stale(session, Need, {n.code for n in handbook.needs}, report)
-    # A curator's practice keeps its other activities when the vocabulary drops one.
-    codes = {a.code for a in handbook.activities}
-    session.execute(delete(PracticeActivity).where(PracticeActivity.activity.not_in(codes)))
-    _remove_stale(session, Activity, codes, report)
+    # Handbook practices got their activities above; curators' practices keep theirs even
+    # when the vocabulary drops a code (shown as the bare code until a curator edits it).
+    _remove_stale(session, Activity, {a.code for a in handbook.activities}, report)
     report.counts = {
         "areas": len(handbook.areas),
         "success_factors": sum(len(a.success_factors) for a in handbook.areas),

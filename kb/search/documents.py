@@ -25,6 +25,7 @@ class Document:
     text: str
     organisation: str = ""
     english: str = ""  # English title and summary, or an English citation
+    title_en: str = ""  # the title in the English UI (empty: the title)
     areas: tuple[int, ...] = ()
     countries: tuple[str, ...] = ()
     factor: str = ""
@@ -91,7 +92,8 @@ def need_terms(codes, needs: dict[str, Need]) -> str:
 def practice_document(p: Practice, needs: dict[str, Need]) -> Document:
     english = ". ".join(part for part in (p.title_en, p.summary_en) if part)
     return Document(type="practice", record_id=p.id, title=p.title, text=p.text,
-                    organisation=p.organisation, english=english, areas=(p.area_id,),
+                    organisation=p.organisation, english=english, title_en=p.title_en,
+                    areas=(p.area_id,),
                     countries=tuple(p.country_codes), factor=p.success_factor_id or "",
                     needs=tuple(p.need_codes), need_terms=need_terms(p.need_codes, needs),
                     activities=tuple(p.activity_codes),
@@ -117,14 +119,17 @@ def load_documents(session: Session) -> list[Document]:
     for f in session.scalars(select(SuccessFactor).order_by(SuccessFactor.area_id,
                                                             SuccessFactor.position)):
         docs.append(Document(type="success_factor", record_id=f.id, title=f.name,
-                             text=f.description, areas=(f.area_id,), factor=f.id,
+                             text=f.description, english=f.name_en, title_en=f.name_en,
+                             areas=(f.area_id,), factor=f.id,
                              position=f.area_id * 100 + f.position))
     items = session.scalars(select(ChecklistItem).join(Checklist)
                             .order_by(Checklist.area_id, Checklist.position, ChecklistItem.position))
     for i, item in enumerate(items, 1):
         area = item.checklist.area_id
+        english = " ".join([item.text_en, *item.keywords_en]).strip()
         docs.append(Document(type="checklist_item", record_id=item.id, title=item.text,
-                             text=item.checklist.title, areas=(area,) if area else (),
+                             text=item.checklist.title, english=english, title_en=item.text_en,
+                             areas=(area,) if area else (),
                              position=i))
     for t in session.scalars(select(GlossaryTerm).order_by(GlossaryTerm.position)):
         docs.append(Document(type="glossary_term", record_id=t.id, title=t.term,
@@ -132,6 +137,8 @@ def load_documents(session: Session) -> list[Document]:
     for a in session.scalars(select(Area).order_by(Area.id)):
         docs.append(Document(type="area", record_id=str(a.id), title=a.title,
                              text="\n\n".join([a.motto, a.introduction, *a.benefits]),
+                             english=". ".join(t for t in (a.title_en, a.motto_en) if t),
+                             title_en=a.title_en,
                              areas=(a.id,), position=a.id))
     return docs
 

@@ -35,6 +35,7 @@ class Hit(NamedTuple):
     type: str
     record_id: str
     title: str
+    title_en: str
     snippet: str
     score: float
     areas: tuple[int, ...]
@@ -244,8 +245,8 @@ class SearchIndex:
         if query and "<mark>" not in text and doc.english:
             english = snippet(doc.english, query)
             text = english if "<mark>" in english else text
-        return Hit(key, doc.type, doc.record_id, doc.title, text, round(score, 6), doc.areas,
-                   doc.countries, doc.factor, doc.needs, doc.activities, found)
+        return Hit(key, doc.type, doc.record_id, doc.title, doc.title_en, text, round(score, 6),
+                   doc.areas, doc.countries, doc.factor, doc.needs, doc.activities, found)
 
     # -- incremental updates -----------------------------------------------------------------
 

@@ -60,7 +60,8 @@ def criteria_json(d: QualityDomain) -> dict:
 
 
 def hit_json(h: Hit) -> dict:
-    return {"id": h.record_id, "type": h.type, "title": h.title, "snippet": h.snippet,
+    return {"id": h.record_id, "type": h.type, "title": h.title, "title_en": h.title_en or None,
+            "snippet": h.snippet,
             "score": h.score, "area": h.areas[0] if len(h.areas) == 1 else None,
             "areas": list(h.areas), "country": list(h.countries),
             "success_factor": h.factor or None, "needs": list(h.needs),

@@ -78,7 +78,16 @@ def spec() -> dict:
                     "200": {"description": "OK", "content": {"application/json": {"schema": {
                         "type": "object", "properties": {"results": {"type": "array", "items": {
                             "type": "object", "required": ["id", "title", "country", "area",
-                                                           "score", "because"]}}}}}}},
+                                                       "score", "because", "why"],
+                        "properties": {
+                            "because": {"type": "array", "items": {"type": "string"}},
+                            "why": {"type": "array", "items": {"type": "object", "properties": {
+                                "item": {"type": "string"},
+                                "words": {"type": "array", "items": {"type": "string"}},
+                                "needs": {"type": "array", "items": {"type": "string"}},
+                                "activities": {"type": "array", "items": {"type": "string"}},
+                                "same_area": {"type": "boolean"},
+                                "same_success_factor": {"type": "boolean"}}}}}}}}}}}},
                     "400": {"description": "Error", "content": {"application/json": {"schema": ERROR}}},
                     "503": {"description": "Error", "content": {"application/json": {"schema": ERROR}}}}}},
         },
@@ -94,7 +103,7 @@ def spec() -> dict:
                                                    "country", "success_factor"],
                     "properties": {
                         "id": {"type": "string"}, "type": {"type": "string", "enum": list(TYPES)},
-                        "title": {"type": "string"},
+                        "title": {"type": "string"}, "title_en": {"type": ["string", "null"]},
                         "snippet": {"type": "string", "description": "HTML: text escaped, matches in <mark>"},
                         "score": {"type": "number"}, "area": {"type": ["integer", "null"]},
                         "areas": {"type": "array", "items": {"type": "integer"}},
@@ -111,8 +120,11 @@ def spec() -> dict:
                 "id": {"type": "string"}, "title": {"type": "string"}, "title_en": {"type": ["string", "null"]},
                 "organisation": {"type": ["string", "null"]}, "city": {"type": ["string", "null"]},
                 "country": {"type": "array", "items": {"type": "string"}}, "area": {"type": "integer"},
-                "success_factor": {"type": ["string", "null"]}, "needs": {"type": "array"},
-                "activities": {"type": "array", "items": {"type": "string"}},
+                "success_factor": {"type": ["string", "null"]},
+                "success_factor_name": {"type": ["string", "null"]},
+                "success_factor_name_en": {"type": ["string", "null"]}, "needs": {"type": "array"},
+                "activities": {"type": "array", "items": {"type": "string"},
+                               "description": "Activity codes, most central first."},
                 "text": {"type": "string"}, "summary_en": {"type": ["string", "null"]},
                 "urls": {"type": "array", "items": {"type": "string"}}}},
             "Checklists": {"type": "object", "properties": {"areas": {"type": "array", "items": {

@@ -68,6 +68,7 @@ def practices():
             select(PracticeCountry.practice_id).where(PracticeCountry.country == country)))
     total = db().scalar(select(func.count()).select_from(query.subquery()))
     rows = db().scalars(query.options(selectinload(Practice.countries), selectinload(Practice.needs),
+                                      selectinload(Practice.activities),
                                       selectinload(Practice.success_factor))
                         .order_by(Practice.area_id, Practice.position, Practice.id)
                         .limit(limit).offset(offset))

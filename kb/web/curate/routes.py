@@ -18,6 +18,7 @@ from kb.models import PUBLISHED, Activity, Area, Curator, Need, Practice, Succes
 from kb.web.curate import bp
 from kb.web.curate.forms import LoginForm, PracticeForm, ReviewForm, SuggestForm, choice
 from kb.web.errors import KbHTTPError, NotFound
+from kb.web.helpers import localized
 from kb.web.serialize import practice_json
 from kb.web.services import db, search_index
 
@@ -107,11 +108,14 @@ def _fill_choices(form: PracticeForm) -> None:
     form.countries.choices = [choice(c, name) for c, name in sorted(
         ((c, names.get(c, c)) for c in COUNTRIES), key=lambda pair: pair[1])]
     areas = db().scalars(select(Area).order_by(Area.id)).all()
-    form.area.choices = [choice("", "—")] + [choice(str(a.id), f"{a.id}. {a.title}") for a in areas]
+    form.area.choices = [choice("", "—")] + [choice(str(a.id), f"{a.id}. {localized(a, 'title')}")
+                                             for a in areas]
     factors = db().scalars(select(SuccessFactor).order_by(SuccessFactor.area_id,
                                                           SuccessFactor.position)).all()
-    form.success_factor.choices = [choice("", "—")] + [choice(f.id, f.name) for f in factors]
-    form.factor_groups = {a.id: [(f.id, f.name) for f in factors if f.area_id == a.id] for a in areas}
+    form.success_factor.choices = [choice("", "—")] + [choice(f.id, localized(f, "name"))
+                                                       for f in factors]
+    form.factor_groups = {a.id: [(f.id, localized(f, "name")) for f in factors if f.area_id == a.id]
+                          for a in areas}
     english = str(get_locale()) == "en"
     form.needs.choices = [choice(n.code, n.label_en if english else n.label_lv)
                           for n in db().scalars(select(Need).order_by(Need.position))]
