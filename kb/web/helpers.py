@@ -16,30 +16,23 @@ def country_name(code: str) -> str:
     return Locale.parse(str(get_locale())).territories.get(code, code)
 
 
-def needs_by_code() -> dict[str, Need]:
-    if "needs" not in g:
-        g.needs = {n.code: n for n in db().scalars(select(Need).order_by(Need.position))}
-    return g.needs
+def _label(model, code: str) -> str:
+    """The UI-language label of a need or activity code (the code itself when unknown)."""
+    cache = g.setdefault("vocabularies", {})
+    if model not in cache:
+        cache[model] = {r.code: r for r in db().scalars(select(model).order_by(model.position))}
+    record = cache[model].get(code)
+    if record is None:
+        return code
+    return record.label_en if str(get_locale()) == "en" else record.label_lv
 
 
 def need_label(code: str) -> str:
-    need = needs_by_code().get(code)
-    if need is None:
-        return code
-    return need.label_en if str(get_locale()) == "en" else need.label_lv
-
-
-def activities_by_code() -> dict[str, Activity]:
-    if "activities" not in g:
-        g.activities = {a.code: a for a in db().scalars(select(Activity).order_by(Activity.position))}
-    return g.activities
+    return _label(Need, code)
 
 
 def activity_label(code: str) -> str:
-    activity = activities_by_code().get(code)
-    if activity is None:
-        return code
-    return activity.label_en if str(get_locale()) == "en" else activity.label_lv
+    return _label(Activity, code)
 
 
 def localized(record, name: str) -> str:

@@ -55,20 +55,21 @@ def country(args: MultiDict) -> str | None:
     return code
 
 
-def need(args: MultiDict) -> str | None:
-    raw = args.get("need", "").strip()
-    if raw and db().get(Need, raw) is None:
-        codes = ", ".join(db().scalars(select(Need.code).order_by(Need.position)))
-        raise BadParameter(f"unknown need {raw!r}; use one of {codes}", "need")
+def _vocabulary_code(args: MultiDict, name: str, model) -> str | None:
+    """A code of a controlled vocabulary (needs, activities), or a 400 listing the codes."""
+    raw = args.get(name, "").strip()
+    if raw and db().get(model, raw) is None:
+        codes = ", ".join(db().scalars(select(model.code).order_by(model.position)))
+        raise BadParameter(f"unknown {name} {raw!r}; use one of {codes}", name)
     return raw or None
+
+
+def need(args: MultiDict) -> str | None:
+    return _vocabulary_code(args, "need", Need)
 
 
 def activity(args: MultiDict) -> str | None:
-    raw = args.get("activity", "").strip()
-    if raw and db().get(Activity, raw) is None:
-        codes = ", ".join(db().scalars(select(Activity.code).order_by(Activity.position)))
-        raise BadParameter(f"unknown activity {raw!r}; use one of {codes}", "activity")
-    return raw or None
+    return _vocabulary_code(args, "activity", Activity)
 
 
 def factor(args: MultiDict) -> str | None:
