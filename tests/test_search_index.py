@@ -153,13 +153,17 @@ def test_pagination(tiny):
 def test_incremental_upsert_and_remove(tmp_path, embedder):
     build_index(tmp_path, TINY[:2], embedder)
     index = SearchIndex.open(tmp_path, embedder)
+    index.memo["remembered"] = "a result of the old index"
     index.upsert(TINY[2])
+    assert index.memo == {}  # what callers kept may have changed with the index
     assert index.search("psiholoģiskais").hits[0].key == "practice:psihologs"
     changed = Document(**{**TINY[2].to_json(), "areas": (2,), "countries": ("EE",),
                           "needs": ("health",), "title": "Mentori"})
     index.upsert(changed)
     assert index.search("", Filters(types=("practice",))).total == 3
+    index.memo["remembered"] = "a result of the old index"
     index.remove("practice:psihologs")
+    assert index.memo == {}
     assert "practice:psihologs" not in {h.key for h in index.search("psihologs").hits}
     index.close()
     reopened = SearchIndex.open(tmp_path, embedder)

@@ -172,3 +172,19 @@ def test_recommendations_prefer_practices_that_do_what_the_item_calls_for(app, m
 def test_activity_match(wanted, carried_out, match):
     from kb.recommend import activity_match
     assert activity_match(wanted, carried_out) == match
+
+
+def test_an_items_ranking_is_searched_once_per_index(app, monkeypatch):
+    import kb.recommend as recommend
+    from kb.db import session_factory
+    from kb.web.services import search_index
+    with app.app_context(), session_factory(app.extensions["kb.engine"])() as session:
+        index = search_index()
+        index.memo.clear()
+        searches = []
+        rank = index.rank
+        monkeypatch.setattr(index, "rank", lambda *a, **k: searches.append(a[0]) or rank(*a, **k))
+        first = recommend.recommend(index, session, ["area-3-09"], limit=5)
+        assert len(searches) == 2  # the item's Latvian and English wording
+        again = recommend.recommend(index, session, ["area-3-09", "area-3-09"], limit=5)
+        assert len(searches) == 2 and [r.id for r in again] == [r.id for r in first]
