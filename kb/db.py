@@ -41,6 +41,7 @@ def upgrade_schema(engine: Engine) -> list[str]:
     """
     inspector = inspect(engine)
     tables = set(inspector.get_table_names())
+    quote = engine.dialect.identifier_preparer.quote
     added = []
     for table in Base.metadata.sorted_tables:
         if table.name not in tables:
@@ -50,7 +51,6 @@ def upgrade_schema(engine: Engine) -> list[str]:
             default = _column_default(column, engine)
             if column.name in present or column.primary_key or default is None:
                 continue
-            quote = engine.dialect.identifier_preparer.quote
             kind = column.type.compile(dialect=engine.dialect)
             try:
                 with engine.begin() as connection:

@@ -73,9 +73,13 @@ def closest_factor(index: SearchIndex, item_id: str, area: int | None) -> str | 
     return best[0][0].split(":", 1)[1] if best else None
 
 
+def latvian_query(item: ChecklistItem) -> str:
+    return " ".join([item.text, *item.keywords])
+
+
 def search_score(index: SearchIndex, item: ChecklistItem) -> dict[str, float]:
     """Practice key -> the item's Latvian and English rankings' scores, each scaled by its best."""
-    queries = [(" ".join([item.text, *item.keywords]), 1.0)]
+    queries = [(latvian_query(item), 1.0)]
     if item.text_en:
         queries.append((" ".join([item.text_en, *item.keywords_en]), ENGLISH_WEIGHT))
     scores: dict[str, float] = {}
@@ -116,7 +120,7 @@ def rank_for_item(index: SearchIndex, item: ChecklistItem) -> list[tuple[str, fl
 def _rank_for_item(index: SearchIndex, item: ChecklistItem) -> list[tuple[str, float, Reason]]:
     area = item.checklist.area_id
     factor = closest_factor(index, item.id, area)
-    query = " ".join([item.text, *item.keywords])
+    query = latvian_query(item)
     needs = set(item.needs)
     scored = []
     for key, score in search_score(index, item).items():

@@ -114,6 +114,19 @@ def test_a_query_without_diacritics_is_embedded_as_typed_and_restored(tiny, monk
     assert typed_without[0][0] == "practice:majoklu-programma"
 
 
+def test_a_ranking_like_a_document_reads_its_stored_embedding_once(tiny, monkeypatch):
+    seen = []
+    encode = tiny.embedder.encode_queries
+    monkeypatch.setattr(tiny, "embedder", type("Recording", (), {
+        "encode_queries": lambda self, texts: seen.append(list(texts)) or encode(texts)})())
+    tiny.memo.clear()
+    like = tiny.dense_search("anything", like="practice:psihologs")
+    assert seen == [] and like[0][0] == "practice:psihologs"
+    assert tiny.dense_search("other words", like="practice:psihologs") is like  # kept
+    tiny.dense_search("mājoklis", like="practice:nav-tadas")  # not indexed: the query is read
+    assert seen == [["mājoklis"]]
+
+
 def test_hyphenated_words_stay_whole(tmp_path):
     from kb.search.lexical import LexicalIndex
     docs = [Document("practice", "covid", "Tālrunis", "Informācija Covid-19 pandēmijas laikā."),

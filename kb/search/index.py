@@ -197,7 +197,8 @@ class SearchIndex:
 
         ``like`` names an indexed document whose stored embedding the dense retriever uses
         instead of embedding ``query`` (a long query costs ~0.1 s to embed; its document's
-        embedding is already there).
+        embedding is already there). That ranking depends on the index alone, so it is kept
+        in the memo for the next query like the same document.
         """
         rankings: dict[str, list[tuple[str, float]]] = {}
         if mode in ("hybrid", "lexical"):
@@ -212,9 +213,18 @@ class SearchIndex:
 
     def dense_search(self, query: str, filters: Filters = Filters(), limit: int = CANDIDATES,
                      like: str | None = None):
-        vectors = self.vectors.centroid(like) if like else None
-        if vectors is None:
-            vectors = self.embedder.encode_queries(self._readings(query))
+        if like is None:
+            return self._dense_ranking(self.embedder.encode_queries(self._readings(query)),
+                                       filters, limit)
+        key = ("dense-like", like, filters, limit)
+        if key not in self.memo:
+            vector = self.vectors.centroid(like)
+            if vector is None:  # not indexed (yet): embed the query itself, nothing to keep
+                return self.dense_search(query, filters, limit)
+            self.memo[key] = self._dense_ranking(vector, filters, limit)
+        return self.memo[key]
+
+    def _dense_ranking(self, vectors: np.ndarray, filters: Filters, limit: int):
         allowed = None if filters.empty else {k for k, d in self.documents.items()
                                               if filters.accepts(d)}
         ranking = self.vectors.search(vectors, limit, allowed)
