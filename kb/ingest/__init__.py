@@ -57,14 +57,14 @@ def parse_handbook(text: str, curation: Curation) -> Handbook:
     if unknown:
         raise CurationError(f"checklist_needs.toml: unknown checklist item IDs {unknown}")
     for item_id, annotation in curation.item_annotations.items():
-        items[item_id].needs = list(annotation.get("needs", []))
-        items[item_id].keywords = list(annotation.get("keywords", []))
-        items[item_id].activities = list(annotation.get("activities", []))
+        items[item_id].needs = list(annotation.needs)
+        items[item_id].keywords = list(annotation.keywords)
+        items[item_id].activities = list(annotation.activities)
     _apply_english(areas, [*(c for a in areas for c in a.checklists), general], items, curation)
     for practice in practices:
-        english = curation.english.get(practice.id, {})
-        practice.title_en = english.get("title", "")
-        practice.summary_en = english.get("summary", "")
+        english = curation.english.get(practice.id)
+        practice.title_en = english.title if english else ""
+        practice.summary_en = english.summary if english else ""
         practice.needs = sorted(curation.practice_needs.get(practice.id, []))
         practice.activities = list(curation.practice_activities.get(practice.id, []))
     return Handbook(
@@ -95,20 +95,19 @@ def _apply_english(areas, checklists, items, curation: Curation) -> None:
             raise CurationError(f"handbook_en.toml: unknown {table} IDs {unknown}")
         for key, entry in english.get(table, {}).items():
             for source, attribute in fields.items():
-                value = entry.get(source, [] if source == "keywords" else "")
+                value = getattr(entry, source)
                 setattr(records[key], attribute, list(value) if source == "keywords" else value)
 
 
 def _check_practices(practices, curation: Curation) -> None:
-    found = {p.title for p in practices}
-    missing = [e.anchor for e in curation.practices if e.title not in found]
+    known = {p.id for p in practices}
+    missing = [e.anchor for e in curation.practices if e.id not in known]
     if missing:
         raise CurationError(f"practices.toml: anchors not found in the handbook: {missing}")
     ids = [p.id for p in practices]
-    duplicates = sorted({i for i in ids if ids.count(i) > 1})
-    if duplicates:
-        raise CurationError(f"practices.toml: titles give the same ID twice: {duplicates}")
-    known = set(ids)
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:  # the ids are unique in the file: an anchor was found twice in the text
+        raise CurationError(f"practices.toml: the anchors of {twice} begin two examples each")
     for name, table in (("practices_en.toml", curation.english),
                         ("needs.toml", curation.practice_needs),
                         ("activities.toml", curation.practice_activities)):
@@ -143,7 +142,11 @@ def ingest(path: Path | str, engine: Engine, curation_dir: Path | str) -> Ingest
     started = time.perf_counter()
     text = read_handbook(path)
     try:
-        handbook = parse_handbook(text, load_curation(curation_dir))
+        curation = load_curation(curation_dir)
+    except CurationError as exc:  # a data file is wrong, whatever the handbook says: name it alone
+        raise IngestError(str(exc)) from None
+    try:
+        handbook = parse_handbook(text, curation)
     except (HandbookFormatError, CurationError) as exc:
         raise IngestError(f"{path}: {exc}") from None
     try:

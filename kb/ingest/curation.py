@@ -1,56 +1,46 @@
 """Load the reviewed data files in corpus/: what the rules cannot read from the text.
 
-- practices.toml: each good-practice example's anchor, title, organisation, city, countries, URLs;
+- practices.toml: each good-practice example's ID, anchor, title, organisation, city, countries,
+  URLs;
 - repairs.toml: sub-heading -> success factor, misplaced fragments, reference boundaries and URLs;
 - references.toml: citations whose authors, title or year the citation rule reads wrongly;
 - practices_en.toml (optional): English title and summary of each practice;
-- needs.toml (optional): the needs vocabulary and the needs of each practice;
+- needs.toml, activities.toml (optional): two vocabularies of one layout (kb.ingest.schemas
+  ``vocabulary_schema``) and the needs / activities of each practice;
 - checklist_needs.toml (optional): the needs, keywords and activities of each checklist item;
-- activities.toml (optional): the activities vocabulary and the activities of each practice;
 - handbook_en.toml (optional): English wording of the key areas, success factors, checklists
   and checklist items.
+
+Every file is checked against its schema (kb/ingest/schemas.py) before anything is read from it.
 """
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
-from babel import Locale
+from kb.ingest.schemas import (COUNTRIES, ChecklistNeedsFile, Entry, HandbookEnglishFile,
+                               ItemAnnotation, PracticeEnglish, PracticeEntry, PracticesEnglishFile,
+                               PracticesFile, ReferencesFile, RepairsFile, Term, validate,
+                               vocabulary_schema)
 
-COUNTRIES = frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+__all__ = ["COUNTRIES", "Curation", "CurationError", "PracticeEntry", "Term", "load_curation"]
 
 
 class CurationError(ValueError):
     """A reviewed data file is missing, malformed, or contradicts the handbook."""
 
 
-@dataclass(frozen=True)
-class PracticeEntry:
-    anchor: str
-    title: str
-    organisation: str = ""
-    city: str = ""
-    countries: tuple[str, ...] = ()
-    factor: str = ""
-    urls: tuple[str, ...] = ()
+class Vocabulary(NamedTuple):
+    file: str
+    entry: str                  # [[entry]] tables: the terms
+    codes: str                  # [practice.<id>] <codes> = [...]: the codes of each practice
+    details: tuple[str, ...]    # optional texts of a term besides its labels
 
 
-@dataclass(frozen=True)
-class Need:
-    code: str
-    lv: str
-    en: str
-    keywords_lv: str = ""
-    keywords_en: str = ""
-
-
-@dataclass(frozen=True)
-class Activity:
-    code: str
-    lv: str
-    en: str
-    about: str = ""
+NEEDS = Vocabulary("needs.toml", "need", "needs", ("keywords_lv", "keywords_en"))
+ACTIVITIES = Vocabulary("activities.toml", "activity", "activities", ("about",))
 
 
 @dataclass
@@ -61,121 +51,108 @@ class Curation:
     references_start: dict[int, str]                # area -> first citation printed early
     reference_urls: dict[tuple[int, int], list[int]]  # (area, block) -> URLs per reference
     reference_overrides: dict[str, dict]            # citation start -> authors/title/year
-    english: dict[str, dict] = field(default_factory=dict)   # practice id -> title_en, summary_en
-    needs: list[Need] = field(default_factory=list)
+    english: dict[str, PracticeEnglish] = field(default_factory=dict)   # practice id -> wording
+    needs: list[Term] = field(default_factory=list)
     practice_needs: dict[str, list[str]] = field(default_factory=dict)
-    item_annotations: dict[str, dict] = field(default_factory=dict)  # item id -> needs, keywords
-    activities: list[Activity] = field(default_factory=list)
+    item_annotations: dict[str, ItemAnnotation] = field(default_factory=dict)  # item id -> ...
+    activities: list[Term] = field(default_factory=list)
     practice_activities: dict[str, list[str]] = field(default_factory=dict)
-    # English wording: {"area": {"1": {title, motto}}, "success_factor": {id: {name}},
-    # "checklist": {id: {title}}, "item": {id: {text, keywords}}}
-    structure_en: dict[str, dict] = field(default_factory=dict)
+    # English wording: {"area": {"1": AreaEnglish}, "success_factor": {id: ...},
+    # "checklist": {id: ...}, "item": {id: ItemEnglish}}
+    structure_en: dict[str, dict[str, Entry]] = field(default_factory=dict)
 
 
-def _read(path: Path, required: bool = True) -> dict:
+def _read(path: Path, schema: type[Entry], required: bool = True) -> Entry | None:
+    """The file at ``path`` as ``schema``; None if it is optional and absent."""
     if not path.exists():
         if required:
             raise CurationError(f"{path}: reviewed data file not found")
-        return {}
+        return None
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise CurationError(f"{path}: {exc}") from exc
+    parsed, problems = validate(schema, data)
+    if problems:
+        raise CurationError(f"{path}: {'; '.join(problems)}")
+    return parsed
 
 
 def load_curation(folder: Path | str) -> Curation:
     """Read and validate every data file in ``folder``."""
     folder = Path(folder)
-    practices = [_practice_entry(folder / "practices.toml", i, raw)
-                 for i, raw in enumerate(_read(folder / "practices.toml").get("practice", []), 1)]
-    if not practices:
-        raise CurationError(f"{folder / 'practices.toml'}: no [[practice]] entries")
-    repairs = _read(folder / "repairs.toml")
-    references = _read(folder / "references.toml", required=False)
-    english = _read(folder / "practices_en.toml", required=False)
-    needs = _read(folder / "needs.toml", required=False)
-    vocabulary = [Need(n["code"], n["lv"], n["en"], n.get("keywords_lv", ""),
-                       n.get("keywords_en", "")) for n in needs.get("need", [])]
-    known = {n.code for n in vocabulary}
-    practice_needs = needs.get("practices", {})
-    for practice_id, codes in practice_needs.items():
-        unknown = sorted(set(codes) - known)
-        if unknown:
-            raise CurationError(f"needs.toml: practice {practice_id!r} has unknown needs {unknown}")
-    activities = _read(folder / "activities.toml", required=False)
-    activity_vocabulary = [Activity(a["code"], a["lv"], a["en"], a.get("about", ""))
-                           for a in activities.get("activity", [])]
-    activity_codes = {a.code for a in activity_vocabulary}
-    practice_activities = {pid: list(entry.get("activities", []))
-                           for pid, entry in activities.get("practice", {}).items()}
-    for practice_id, codes in practice_activities.items():
-        _check_codes("activities.toml", f"practice {practice_id!r}", "activities", codes,
-                     activity_codes)
-    items = _read(folder / "checklist_needs.toml", required=False).get("item", {})
+    practices = _read(folder / "practices.toml", PracticesFile).practice
+    _unique(folder / "practices.toml", "practice", practices, "id")
+    _unique(folder / "practices.toml", "practice", practices, "anchor")
+    repairs = _read(folder / "repairs.toml", RepairsFile)
+    references = _read(folder / "references.toml", ReferencesFile, required=False)
+    english = _read(folder / "practices_en.toml", PracticesEnglishFile, required=False)
+    needs, practice_needs = _vocabulary(folder, NEEDS)
+    activities, practice_activities = _vocabulary(folder, ACTIVITIES)
+    items = _read(folder / "checklist_needs.toml", ChecklistNeedsFile, required=False)
+    items = items.item if items else {}
+    need_codes, activity_codes = {n.code for n in needs}, {a.code for a in activities}
     for item_id, annotation in items.items():
         where = f"item {item_id!r}"
-        _check_codes("checklist_needs.toml", where, "needs", annotation.get("needs", []), known)
-        _check_codes("checklist_needs.toml", where, "activities",
-                     annotation.get("activities", []), activity_codes)
-    structure_en = _read(folder / "handbook_en.toml", required=False)
-    _check_english(structure_en)
+        _check_codes(folder / "checklist_needs.toml", where, "needs", annotation.needs, need_codes)
+        _check_codes(folder / "checklist_needs.toml", where, "activities", annotation.activities,
+                     activity_codes)
+    structure_en = _read(folder / "handbook_en.toml", HandbookEnglishFile, required=False)
     return Curation(
         practices=practices,
-        factor_headings=dict(repairs.get("factor_headings", {})),
-        fragments={f["starts"]: f["practice"] for f in repairs.get("fragment", [])},
-        references_start={r["area"]: r["starts"] for r in repairs.get("references_start", [])},
-        reference_urls={(r["area"], r["block"]): list(r["per_reference"])
-                        for r in repairs.get("reference_urls", [])},
-        reference_overrides={o["starts"]: o for o in references.get("reference", [])},
-        english=english.get("practice", {}),
-        needs=vocabulary,
+        factor_headings=dict(repairs.factor_headings),
+        fragments={f.starts: f.practice for f in repairs.fragment},
+        references_start={r.area: r.starts for r in repairs.references_start},
+        reference_urls={(r.area, r.block): list(r.per_reference) for r in repairs.reference_urls},
+        reference_overrides={o.starts: o.model_dump() for o in references.reference}
+        if references else {},
+        english=dict(english.practice) if english else {},
+        needs=needs,
         practice_needs=practice_needs,
         item_annotations=items,
-        activities=activity_vocabulary,
+        activities=activities,
         practice_activities=practice_activities,
-        structure_en={name: dict(structure_en.get(name, {}))
+        structure_en={name: dict(getattr(structure_en, name)) if structure_en else {}
                       for name in ("area", "success_factor", "checklist", "item")},
     )
 
 
-ENGLISH_FIELDS = {"area": ("title", "motto"), "success_factor": ("name",),
-                  "checklist": ("title",), "item": ("text",)}
+def _vocabulary(folder: Path, vocabulary: Vocabulary) -> tuple[list[Term], dict[str, list[str]]]:
+    """The terms of a vocabulary file, and the codes of each practice (all of them known)."""
+    path = folder / vocabulary.file
+    parsed = _read(path, vocabulary_schema(vocabulary.entry, vocabulary.codes, vocabulary.details),
+                   required=False)
+    if parsed is None:
+        return [], {}
+    terms = getattr(parsed, vocabulary.entry)
+    _unique(path, vocabulary.entry, terms, "code")
+    known = {t.code for t in terms}
+    per_practice = {pid: list(getattr(entry, vocabulary.codes))
+                    for pid, entry in parsed.practice.items()}
+    for practice_id, codes in per_practice.items():
+        _check_codes(path, f"practice {practice_id!r}", vocabulary.codes, codes, known)
+    return terms, per_practice
 
 
-def _check_english(data: dict) -> None:
-    """Every English entry has its texts as strings (an item's text is required)."""
-    for table, fields in ENGLISH_FIELDS.items():
-        for key, entry in data.get(table, {}).items():
-            where = f"handbook_en.toml: {table} {key!r}"
-            if not isinstance(entry, dict) or any(not isinstance(entry.get(f, ""), str)
-                                                  for f in fields):
-                raise CurationError(f"{where}: {', '.join(fields)} must be text")
-            keywords = entry.get("keywords", [])
-            if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
-                raise CurationError(f"{where}: keywords must be a list of strings")
-            if table == "item" and not entry.get("text", "").strip():
-                raise CurationError(f"{where} has no English text")
+def _unique(path: Path, table: str, entries: list[Entry], key: str) -> None:
+    """No two entries of ``table`` have the same ``key``; the error names both."""
+    first: dict[str, int] = {}
+    for number, entry in enumerate(entries, 1):
+        value = getattr(entry, key)
+        if value in first:
+            both = " and ".join(_entry(table, n, entries[n - 1]) for n in (first[value], number))
+            raise CurationError(f"{path}: {both} have the same {key} {value!r}")
+        first[value] = number
 
 
-def _check_codes(file: str, where: str, kind: str, codes: list[str], known: set[str]) -> None:
+def _entry(table: str, number: int, entry: Entry) -> str:
+    title = getattr(entry, "title", None) or getattr(entry, "en", None)
+    return f"{table} #{number}" + (f" ({title!r})" if title else "")
+
+
+def _check_codes(path: Path, where: str, kind: str, codes: list[str], known: set[str]) -> None:
     unknown = sorted(set(codes) - known)
     if unknown:
-        raise CurationError(f"{file}: {where} has unknown {kind} {unknown}")
+        raise CurationError(f"{path}: {where} has unknown {kind} {unknown}")
     if len(set(codes)) != len(codes):
-        raise CurationError(f"{file}: {where} lists one of its {kind} twice: {codes}")
-
-
-def _practice_entry(path: Path, index: int, raw: dict) -> PracticeEntry:
-    where = f"{path}: practice #{index}"
-    for key in ("anchor", "title"):
-        if not str(raw.get(key, "")).strip():
-            raise CurationError(f"{where}: {key!r} is required")
-    countries = tuple(raw.get("countries", ()))
-    bad = [c for c in countries if c not in COUNTRIES]
-    if not countries or bad:
-        raise CurationError(f"{where} ({raw['title']}): countries must be ISO 3166-1 alpha-2 "
-                            f"codes, got {list(countries)}")
-    return PracticeEntry(anchor=raw["anchor"], title=raw["title"],
-                         organisation=raw.get("organisation", ""), city=raw.get("city", ""),
-                         countries=countries, factor=raw.get("factor", ""),
-                         urls=tuple(raw.get("urls", ())))
+        raise CurationError(f"{path}: {where} lists one of its {kind} twice: {codes}")

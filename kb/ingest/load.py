@@ -129,7 +129,7 @@ def _load_practices(handbook: Handbook, session: Session, report: LoadReport) ->
         existing = session.get(Practice, p.id)
         if existing is not None and existing.source == CURATOR:
             raise CurationError(f"practice ID {p.id!r} belongs to a curator's practice; "
-                                "rename the handbook practice's title in corpus/practices.toml")
+                                "give the handbook practice another id in corpus/practices.toml")
         practice = _upsert(session, Practice, p.id, source=HANDBOOK, position=p.position,
                            area_id=p.area, success_factor_id=p.success_factor, title=p.title,
                            organisation=p.organisation, city=p.city, text=p.text, urls=p.urls,

@@ -20,7 +20,7 @@ from kb.ingest.areas import is_examples_heading
 from kb.ingest.blocks import HEADING, URL, Block
 from kb.ingest.clean import is_finished, is_lower_start
 from kb.ingest.curation import Curation, CurationError, PracticeEntry
-from kb.ingest.records import PracticeRecord, SuccessFactorRecord, slugify
+from kb.ingest.records import PracticeRecord, SuccessFactorRecord
 from kb.ingest.sections import HandbookFormatError
 
 
@@ -126,7 +126,7 @@ def to_records(area: int, drafts: list[_Draft], printed_urls: list[str],
                                     f"printed among area {area}'s examples")
         claimed.update(entry.urls)
         records.append(PracticeRecord(
-            id=slugify(entry.title), area=area, success_factor=factor.id, title=entry.title,
+            id=entry.id, area=area, success_factor=factor.id, title=entry.title,
             organisation=entry.organisation, city=entry.city, countries=list(entry.countries),
             text=draft.text, urls=list(entry.urls), position=first_position + offset))
     unclaimed = [u for u in printed_urls if u not in claimed]

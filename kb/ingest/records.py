@@ -138,8 +138,8 @@ class Handbook:
     references: list[ReferenceRecord]
     quality_domains: list[QualityDomainRecord]
     glossary: list[GlossaryTermRecord]
-    needs: list = field(default_factory=list)  # kb.ingest.curation.Need, from corpus/needs.toml
-    activities: list = field(default_factory=list)  # kb.ingest.curation.Activity (activities.toml)
+    needs: list = field(default_factory=list)  # kb.ingest.schemas.Term, from corpus/needs.toml
+    activities: list = field(default_factory=list)  # kb.ingest.schemas.Term (activities.toml)
 
     @property
     def checklists(self) -> list[ChecklistRecord]:
