@@ -1,10 +1,16 @@
-"""Curator accounts: hashed passwords, and counters that throttle logins and suggestions."""
+"""Curator accounts: hashed passwords, and counters that throttle logins and suggestions.
+
+A counter is changed by one statement that also returns the new count (INSERT ... ON CONFLICT
+DO UPDATE ... RETURNING, on SQLite >= 3.35 and PostgreSQL), so requests at the same moment never
+read the same count: a limit checked against what `hit` returns lets exactly that many through.
+"""
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import case, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -50,28 +56,39 @@ def _aware(moment: datetime) -> datetime:
 
 
 def count(session: Session, key: str, window: timedelta) -> int:
-    """Events counted for ``key`` in the current window."""
-    row = session.get(RateCounter, key)
+    """Events counted for ``key`` in the current window (a quick look: `hit` decides)."""
+    row = session.execute(select(RateCounter.window_start, RateCounter.count)
+                          .where(RateCounter.key == key)).first()
     if row is None or _now() - _aware(row.window_start) > window:
         return 0
     return row.count
 
 
 def hit(session: Session, key: str, window: timedelta) -> int:
-    """Count one event for ``key``; return the count in the current window."""
-    row = session.get(RateCounter, key)
-    if row is None:
-        row = RateCounter(key=key, window_start=_now(), count=0)
-        session.add(row)
-    elif _now() - _aware(row.window_start) > window:
-        row.window_start, row.count = _now(), 0
-    row.count += 1
-    session.flush()
-    return row.count
+    """Count one event for ``key``; return the count in the current window, this one included.
+
+    The counter's row stays locked until the transaction ends (on SQLite, the database's write
+    lock), so a caller that rolls back over the limit leaves the count as it was.
+    """
+    now = _now()
+    table = RateCounter.__table__
+    over = table.c.window_start < now - window
+    statement = _insert(session, table).values(key=key, window_start=now, count=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={"count": case((over, 1), else_=table.c.count + 1),
+              "window_start": case((over, now), else_=table.c.window_start)})
+    return session.execute(statement.returning(table.c.count)).scalar_one()
 
 
 def clear(session: Session, key: str) -> None:
-    row = session.get(RateCounter, key)
-    if row is not None:
-        session.delete(row)
-        session.flush()
+    session.execute(delete(RateCounter).where(RateCounter.key == key))
+
+
+def _insert(session: Session, table):
+    """An INSERT that can say ON CONFLICT, in the session's database's dialect."""
+    name = session.get_bind().dialect.name
+    dialects = {"postgresql": postgresql, "sqlite": sqlite}
+    if name not in dialects:
+        raise NotImplementedError(f"kb counts rate limits on SQLite and PostgreSQL, not {name}")
+    return dialects[name].insert(table)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from kb.models import (Area, Assessment, AssessmentAnswer, AssessmentNote, Checklist,
@@ -89,6 +89,7 @@ def save_page(session: Session, assessment: Assessment, page: str, answers: dict
     An answer the user did not change keeps whatever is saved now; one the user changed wins,
     and is reported when another tab had changed it too. Notes changed in both places are kept
     both. A note over NOTE_LIMIT is not saved (the answers are) and the result says why.
+    Saves of one assessment at the same moment merge one after the other, never from a stale copy.
     """
     items = {i.id for c in page_checklists(session, page) for i in c.items}
     unknown = sorted(set(answers) - items)
@@ -97,6 +98,7 @@ def save_page(session: Session, assessment: Assessment, page: str, answers: dict
     bad = sorted(i for i, s in answers.items() if s not in STATUSES)
     if bad:
         raise AssessmentError(f"an answer must be one of {', '.join(STATUSES)} ({bad[0]})", bad[0])
+    _lock_for_saving(session, assessment)
     saved = answers_of(assessment)
     result = SaveResult()
     by_item = {a.item_id: a for a in assessment.answers}
@@ -110,9 +112,25 @@ def save_page(session: Session, assessment: Assessment, page: str, answers: dict
         else:
             assessment.answers.append(AssessmentAnswer(item_id=item_id, status=status))
     _save_note(assessment, page, note, note_original, result)
-    assessment.version += 1
     session.flush()
     return result
+
+
+def _lock_for_saving(session: Session, assessment: Assessment) -> None:
+    """Make this transaction the assessment's only writer, then reload what is saved.
+
+    The first write is an UPDATE of the assessment's row (its version): PostgreSQL keeps that
+    row locked until commit, so another tab's save waits here; SQLite's driver opens the
+    transaction at its first write, which takes the database's write lock as BEGIN IMMEDIATE
+    would. Either way the answers and notes read after it are the last committed ones: the merge
+    never works from a copy another tab has changed meanwhile, nor inserts a row it just inserted.
+    """
+    session.execute(update(Assessment).where(Assessment.id == assessment.id)
+                    .values(version=Assessment.version + 1)
+                    .execution_options(synchronize_session=False))
+    session.scalars(select(Assessment).where(Assessment.id == assessment.id)
+                    .options(selectinload(Assessment.answers), selectinload(Assessment.notes))
+                    .execution_options(populate_existing=True)).one()
 
 
 def _save_note(assessment: Assessment, page: str, note: str, note_original: str,
