@@ -23,7 +23,10 @@ install: $(VENV)/.installed
 translations: | $(BIN)/python
 	$(BIN)/pybabel compile -d kb/web/translations
 
+# `kb db upgrade` creates the tables or upgrades them, keeping every row; the other commands
+# run no DDL and say to run it when the database is behind.
 run: $(VENV)/.installed translations
+	$(BIN)/kb db upgrade
 	$(BIN)/kb ingest
 	$(BIN)/kb index
 	$(BIN)/kb serve --host 127.0.0.1 --port 5000
