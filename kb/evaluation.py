@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.search import Filters, SearchIndex
+from kb.search import Filters, LocalSearch, SearchReader
 
 K = 10
 SLICES = ("lv", "lv-ascii", "en")
@@ -58,13 +58,13 @@ def recall(ranked: list[str], relevant: frozenset[str], k: int = K) -> float:
     return len(set(ranked[:k]) & relevant) / len(relevant)
 
 
-def ranked_practices(index: SearchIndex, query: str, mode: str, **options) -> list[str]:
+def ranked_practices(index: SearchReader, query: str, mode: str, **options) -> list[str]:
     """Practice IDs for ``query``, best first (the set judges practices only)."""
     ranked = index.rank(query, Filters(types=("practice",)), mode=mode, **options)
-    return [key.split(":", 1)[1] for key, _, _ in ranked[:K]]
+    return [key.id for key, _, _ in ranked[:K]]
 
 
-def evaluate(index: SearchIndex, queries: list[EvalQuery], runs: dict[str, dict]) -> dict:
+def evaluate(index: SearchReader, queries: list[EvalQuery], runs: dict[str, dict]) -> dict:
     """Metrics per run and slice: {run: {slice: {metric: value}}}; slice "all" included.
 
     ``runs`` maps a run's name to its search options (mode, fusion, weights).
@@ -112,25 +112,26 @@ def check_targets(table: dict) -> list[str]:
     return lines
 
 
-def evaluate_without_english(index: SearchIndex, documents, queries) -> dict:
+def evaluate_without_english(index: LocalSearch, documents, queries) -> dict:
     """Metrics of the default hybrid on an index whose documents lack English and need terms."""
     import dataclasses
     import tempfile
 
     from kb.search import build_index
-    from kb.search.index import CACHE_FILE
+    from kb.search.build import CACHE_FILE
 
     stripped = [dataclasses.replace(d, english="", need_terms="") for d in documents]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        cache = index.folder.parent / CACHE_FILE
+        cache = index.root / CACHE_FILE
         if cache.exists():  # reuse the embeddings already computed for the Latvian passages
             (root / CACHE_FILE).write_bytes(cache.read_bytes())
         build_index(root, stripped, index.embedder)
-        ablated = SearchIndex.open(root, index.embedder)
+        ablated = LocalSearch(root, index.embedder)
         try:
-            table = evaluate(ablated, queries, {"hybrid-no-english": {"mode": "hybrid"},
-                                                "lexical-no-english": {"mode": "lexical"}})
+            table = evaluate(ablated.pinned(), queries,
+                             {"hybrid-no-english": {"mode": "hybrid"},
+                              "lexical-no-english": {"mode": "lexical"}})
         finally:
             ablated.close()
     return table
@@ -150,7 +151,7 @@ def load_items(path: Path) -> list[EvalItem]:
     return items
 
 
-def evaluate_recommendations(index: SearchIndex, session, items: list[EvalItem], k: int = 5) -> dict:
+def evaluate_recommendations(index: SearchReader, session, items: list[EvalItem], k: int = 5) -> dict:
     """Precision@k of the recommendations for each item alone, averaged; and the ceiling."""
     from kb.recommend import recommend
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, LargeBinary, String, Table,
+                        Text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 HANDBOOK = "handbook"  # Practice.source of records that `kb ingest` owns
@@ -365,3 +366,26 @@ class RateCounter(Base):
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SearchChange(Base):
+    """One change to the search index, written in the transaction that changed the record.
+
+    The search index is derived from the database: `kb index` builds it from the records, and
+    every later publish, unpublish, edit or import adds a row here, which every server process
+    applies within a second. ``document`` is the search document (None: the key was removed),
+    ``vectors`` its passages' embeddings by ``embedder`` (float32, ``dim`` wide), so other
+    processes need not embed it again. Rows are numbered in commit order (writers take a lock).
+    """
+
+    __tablename__ = "search_change"
+    # SQLite would reuse the numbers of deleted rows without AUTOINCREMENT.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    document: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    embedder: Mapped[str] = mapped_column(String(200), default="")
+    dim: Mapped[int] = mapped_column(Integer, default=0)
+    vectors: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -11,13 +11,15 @@ practice answering several unmet items collects their scores, and says which ite
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kb.models import ChecklistItem, Practice
-from kb.search import Filters, SearchIndex
+from kb.search import DocKey, Filters, SearchReader
 from kb.search.snippets import matched_words
 
 # Priors multiply a practice's search score. Measured with `kb eval` on corpus/eval/recommend.toml:
@@ -32,6 +34,7 @@ NEED_PRIOR = 1.0     # ... sharing the item's needs (scaled by the share of need
 ACTIVITY_PRIOR = 1.0
 ENGLISH_WEIGHT = 0.5  # the English ranking's weight beside the Latvian one (1)
 PER_ITEM = 10         # practices considered per item
+CACHE_SIZE = 2048     # items' rankings kept, per index generation and item
 
 
 @dataclass
@@ -62,22 +65,21 @@ class UnknownItems(ValueError):
         self.ids = ids
 
 
-def closest_factor(index: SearchIndex, item_id: str, area: int | None) -> str | None:
+def item_key(item_id: str) -> DocKey:
+    return DocKey("checklist_item", item_id)
+
+
+def closest_factor(index: SearchReader, item_id: str, area: int | None) -> str | None:
     """The success factor of ``area`` whose embedding is closest to the item's."""
-    centre = index.vectors.centroid(f"checklist_item:{item_id}")
-    factors = {k for k, d in index.documents.items() if d.type == "success_factor"
-               and (area is None or area in d.areas)}
-    if centre is None or not factors:
-        return None
-    best = index.vectors.search(centre, 1, factors)
-    return best[0][0].split(":", 1)[1] if best else None
+    best = index.similar(item_key(item_id), 1, Filters(types=("success_factor",), area=area))
+    return best[0].record_id if best else None
 
 
 def latvian_query(item: ChecklistItem) -> str:
     return " ".join([item.text, *item.keywords])
 
 
-def search_score(index: SearchIndex, item: ChecklistItem) -> dict[str, float]:
+def search_score(index: SearchReader, item: ChecklistItem) -> dict[str, float]:
     """Practice key -> the item's Latvian and English rankings' scores, each scaled by its best."""
     queries = [(latvian_query(item), 1.0)]
     if item.text_en:
@@ -87,7 +89,7 @@ def search_score(index: SearchIndex, item: ChecklistItem) -> dict[str, float]:
         # The dense retriever reads the item's stored embedding (its Latvian and English
         # passages): five times faster than embedding the long queries, precision@5 0.626
         # against 0.630 on the evaluation set.
-        ranked = index.rank(query, Filters(types=("practice",)), like=f"checklist_item:{item.id}")
+        ranked = index.rank(query, Filters(types=("practice",)), like=item_key(item.id))
         best = ranked[0][1] if ranked else 0.0
         for key, score, _found in ranked:
             scores[key] = scores.get(key, 0.0) + weight * score / best
@@ -103,28 +105,41 @@ def activity_match(wanted: list[str], carried_out: tuple[str, ...]) -> float:
             + (0.5 * sum(a in carried_out for a in rest) / len(rest) if rest else 0.0))
 
 
-def rank_for_item(index: SearchIndex, item: ChecklistItem) -> list[tuple[str, float, Reason]]:
+def rank_for_item(index: SearchReader, item: ChecklistItem) -> list[tuple[str, float, Reason]]:
     """Practices for one item, best first, with the reason each matched.
 
     An item's ranking costs two searches (~35 ms) and depends only on the item and the index,
-    so it is kept in the index's memo: a summary shown again is instant.
+    so it is kept until the index changes (its generation): a summary shown again is instant.
     """
-    key = ("recommend", item.id, item.text, tuple(item.keywords), item.text_en,
+    key = (index.generation(), item.id, item.text, tuple(item.keywords), item.text_en,
            tuple(item.keywords_en), tuple(item.needs), tuple(item.activities),
            AREA_PRIOR, FACTOR_PRIOR, NEED_PRIOR, ACTIVITY_PRIOR, ENGLISH_WEIGHT, PER_ITEM)
-    if key not in index.memo:
-        index.memo[key] = _rank_for_item(index, item)
-    return index.memo[key]
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    ranking = _rank_for_item(index, item)
+    with _CACHE_LOCK:
+        _CACHE[key] = ranking
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return ranking
 
 
-def _rank_for_item(index: SearchIndex, item: ChecklistItem) -> list[tuple[str, float, Reason]]:
+_CACHE: OrderedDict[tuple, list] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def _rank_for_item(index: SearchReader, item: ChecklistItem) -> list[tuple[str, float, Reason]]:
     area = item.checklist.area_id
     factor = closest_factor(index, item.id, area)
     query = latvian_query(item)
     needs = set(item.needs)
     scored = []
     for key, score in search_score(index, item).items():
-        doc = index.documents[key]
+        doc = index.get(key)
+        if doc is None:
+            continue
         same_area = area is not None and area in doc.areas
         same_factor = factor is not None and doc.factor == factor
         score *= (AREA_PRIOR if same_area else 1.0) * (FACTOR_PRIOR if same_factor else 1.0)
@@ -140,7 +155,7 @@ def _rank_for_item(index: SearchIndex, item: ChecklistItem) -> list[tuple[str, f
             for doc, score, same_area, same_factor in scored[:PER_ITEM]]
 
 
-def recommend(index: SearchIndex, session: Session, unmet: list[str],
+def recommend(index: SearchReader, session: Session, unmet: list[str],
               limit: int = 10) -> list[Recommendation]:
     """Practices for the ``unmet`` checklist items, deduplicated, best first."""
     items = {i.id: i for i in session.scalars(
@@ -165,7 +180,7 @@ def recommend(index: SearchIndex, session: Session, unmet: list[str],
             for p in best if p in practices]
 
 
-def per_item(index: SearchIndex, session: Session, item_ids: list[str],
+def per_item(index: SearchReader, session: Session, item_ids: list[str],
              top: int = 3) -> dict[str, list[Recommendation]]:
     """The ``top`` practices for each item separately (the assessment summary's view)."""
     return {item_id: recommend(index, session, [item_id], limit=top) for item_id in item_ids}

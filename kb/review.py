@@ -1,15 +1,12 @@
 """Curators' workflow: submit, edit, review (publish / reject / request changes), unpublish.
 
 Every change is kept as a PracticeChange: who, when, which fields, before and after. A curator
-cannot publish their own submission; an admin can. Publishing updates the search index at once
-(`sync_index`); the database stays the source of truth, so a failed index update leaves the
-practice as reviewed and `kb index` repairs the index.
+cannot publish their own submission; an admin can. Publishing changes search in the same
+transaction (`sync_search`): the decision and the search change are committed together.
 """
 from __future__ import annotations
 
 import re
-import time
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -141,22 +138,40 @@ def apply_values(practice: Practice, values: dict) -> None:
                                for i, a in enumerate(values["activities"])]
 
 
-def new_id(session: Session, title: str) -> str:
+def new_id(session: Session, title: str, taken: frozenset[str] = frozenset()) -> str:
+    """The first ID free for ``title`` and not in ``taken``: its slug, else slug-2, slug-3, ..."""
     base = slugify(title) or "practice"
     candidate, n = base, 2
-    while session.get(Practice, candidate) is not None:
+    while candidate in taken or session.get(Practice, candidate) is not None:
         candidate, n = f"{base}-{n}", n + 1
     return candidate
 
 
 def submit(session: Session, raw: dict, curator: Curator | None, via: str) -> Practice:
-    """A new practice in the review queue (from a curator, or the public form)."""
+    """A new practice in the review queue (from a curator, or the public form).
+
+    The ID is claimed by INSERT ... ON CONFLICT DO NOTHING: when a submission with the same
+    title took it meanwhile, the insert does nothing (on PostgreSQL after waiting for the other
+    transaction to end) and the next free ID is tried -- never an IntegrityError. The insert is
+    also the transaction's first write, so on SQLite the next ID is read under the write lock.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
     values = clean_input(session, raw)
-    practice = Practice(id=new_id(session, values["title"]), source=CURATOR, status=PENDING,
-                        submitted_by=curator.id if curator else None, submitted_via=via,
-                        position=0, urls=[])
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
+    table = Practice.__table__
+    taken: frozenset[str] = frozenset()
+    claimed = None
+    while claimed is None:
+        candidate = new_id(session, values["title"], taken)
+        claimed = session.scalar(
+            dialect.insert(table).values(
+                id=candidate, source=CURATOR, status=PENDING, position=0,
+                area_id=values["area_id"], title=values["title"], text=values["text"],
+                submitted_by=curator.id if curator else None, submitted_via=via)
+            .on_conflict_do_nothing(index_elements=[table.c.id]).returning(table.c.id))
+        taken |= {candidate}
+    practice = session.get(Practice, claimed)
     apply_values(practice, values)
-    session.add(practice)
     session.flush()
     _log(session, practice, {}, curator, "submitted")
     return practice
@@ -199,23 +214,12 @@ def history(session: Session, practice_id: str) -> list[PracticeChange]:
         PracticeChange.practice_id == practice_id).order_by(PracticeChange.at, PracticeChange.id)))
 
 
-@dataclass
-class IndexSync:
-    ok: bool
-    seconds: float
-    error: str = ""
-
-
-def sync_index(index, session: Session, practice: Practice) -> IndexSync:
-    """Put a published practice into the search index (or take it out); never raises."""
-    from kb.search import practice_document
-    started = time.perf_counter()
-    try:
-        if practice.status == PUBLISHED:
-            needs = {n.code: n for n in session.scalars(select(Need))}
-            index.upsert(practice_document(practice, needs))
-        else:
-            index.remove(f"practice:{practice.id}")
-    except Exception as exc:  # noqa: BLE001 - the database stays right; `kb index` repairs
-        return IndexSync(False, time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
-    return IndexSync(True, time.perf_counter() - started)
+def sync_search(search, session: Session, practice: Practice) -> None:
+    """Put a published practice into search, or take it out, in the session's transaction:
+    search changes exactly when the decision is committed, never one without the other."""
+    from kb.search import DocKey, practice_document
+    if practice.status == PUBLISHED:
+        needs = {n.code: n for n in session.scalars(select(Need))}
+        search.upsert(session, practice_document(practice, needs))
+    else:
+        search.remove(session, DocKey.practice(practice.id))

@@ -64,8 +64,11 @@ class ImportReport:
     updated: list[str]
 
 
-def import_jsonl(session: Session, text: str) -> ImportReport:
+def import_jsonl(session: Session, text: str, search=None) -> ImportReport:
     """Validate every line, then create or update curator practices as published.
+
+    With ``search`` (the search service) the practices become searchable when the session
+    commits, in every running server too.
 
     A handbook practice's ID is refused (ingest owns those). Any bad line: nothing is
     imported, and every problem is reported with its line number.
@@ -124,5 +127,7 @@ def import_jsonl(session: Session, text: str) -> ImportReport:
         session.add(PracticeChange(practice_id=practice.id, action="imported",
                                    fields={"source": [None, "import"]}))
         (report.created if created else report.updated).append(practice.id)
+        if search is not None:
+            review.sync_search(search, session, practice)
     session.flush()
     return report

@@ -6,13 +6,35 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kb.db import make_engine
+from kb.db import create_schema, make_engine
 from kb.ingest import parse_handbook
 from kb.ingest.curation import load_curation
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus" / "handbook.lv.txt"
 CURATION = ROOT / "corpus"
+
+
+def migrated(url: str):
+    """An engine on ``url`` whose tables the migrations created, as `kb db upgrade` does."""
+    engine = make_engine(url, check=False)
+    create_schema(engine)
+    return engine
+
+
+def as_before_migrations(engine) -> None:
+    """Make a database at head look as a kb before schema migrations left it: no
+    alembic_version, none of the tables added after the baseline."""
+    from sqlalchemy import inspect, text
+
+    from kb.migrations.baseline import metadata as baseline
+    from kb.models import Base
+    newer = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in baseline.tables]
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
+        for table in newer:
+            if inspect(connection).has_table(table.name):
+                table.drop(connection)
 
 
 @pytest.fixture(scope="session")
@@ -37,13 +59,14 @@ def db_url(tmp_path) -> str:
 
 @pytest.fixture()
 def engine(db_url):
-    engine = make_engine(db_url)
+    engine = migrated(db_url)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture()
 def runner(db_url, monkeypatch) -> CliRunner:
+    migrated(db_url).dispose()  # the tables `kb db upgrade` makes, as `make run` does
     monkeypatch.setenv("KB_DATABASE_URL", db_url)
     return CliRunner()
 
@@ -52,7 +75,7 @@ def runner(db_url, monkeypatch) -> CliRunner:
 def handbook_engine(tmp_path_factory):
     """A database with the handbook ingested, shared by the tests that only read it."""
     from kb.ingest import ingest
-    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'kb.sqlite3'}")
+    engine = migrated(f"sqlite:///{tmp_path_factory.mktemp('db') / 'kb.sqlite3'}")
     ingest(CORPUS, engine, CURATION)
     yield engine
     engine.dispose()
@@ -83,8 +106,8 @@ def handbook_index_root(tmp_path_factory, handbook_documents, embedder):
 
 @pytest.fixture(scope="session")
 def handbook_index(handbook_index_root, embedder):
-    from kb.search import SearchIndex
-    index = SearchIndex.open(handbook_index_root, embedder)
+    from kb.search import LocalSearch
+    index = LocalSearch(handbook_index_root, embedder)
     yield index
     index.close()
 

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import func, select
 
 from kb import accounts, assess, quality, review, transfer
-from kb.db import make_engine, session_factory
+from kb.db import create_schema, make_engine, session_factory
 from kb.ingest import ingest
 from kb.models import Base, Practice
-from kb.search import SearchIndex, build_index, load_documents
+from kb.search import LocalSearch, build_index, load_documents
 
-from conftest import CORPUS, CURATION
+from conftest import CORPUS, CURATION, as_before_migrations, migrated
 
 URL = os.environ.get("KB_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not URL, reason="set KB_TEST_POSTGRES_URL (.ci/run does)")
@@ -25,11 +25,13 @@ pytestmark = pytest.mark.skipif(not URL, reason="set KB_TEST_POSTGRES_URL (.ci/r
 
 @pytest.fixture(scope="module")
 def pg():
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, text
     raw = create_engine(URL)
     Base.metadata.drop_all(raw)
+    with raw.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     raw.dispose()
-    engine = make_engine(URL)
+    engine = migrated(URL)
     assert engine.dialect.name == "postgresql"
     yield engine
     engine.dispose()
@@ -51,7 +53,7 @@ def test_search_index_from_postgresql(pg, tmp_path, embedder, handbook_index_roo
         documents = load_documents(session)
     assert len(documents) == 246
     build_index(tmp_path, documents, embedder)
-    index = SearchIndex.open(tmp_path, embedder)
+    index = LocalSearch(tmp_path, embedder, pg)
     assert index.search("mājoklis").total > 0
     index.close()
 
@@ -88,9 +90,11 @@ def test_a_database_of_an_older_kb_is_upgraded_on_postgresql(pg):
     ingest(CORPUS, pg, CURATION)
     with session_factory(pg)() as session:  # earlier tests here added curators' practices
         practices = session.scalar(select(func.count()).select_from(Practice))
+    as_before_migrations(pg)
     with pg.begin() as connection:  # what an older kb created
         connection.execute(text("ALTER TABLE checklist_item DROP COLUMN keywords_en"))
         connection.execute(text("ALTER TABLE area DROP COLUMN title_en"))
+    create_schema(pg)  # `kb db upgrade`
     upgraded = make_engine(URL)
     try:
         assert "keywords_en" in {c["name"] for c in inspect(upgraded).get_columns("checklist_item")}
@@ -102,3 +106,42 @@ def test_a_database_of_an_older_kb_is_upgraded_on_postgresql(pg):
             assert session.scalar(select(func.count()).select_from(Practice)) == practices
     finally:
         upgraded.dispose()
+
+
+def test_search_changes_from_many_threads_on_postgresql(pg, tmp_path, embedder,
+                                                          handbook_index_root):
+    """Writers on PostgreSQL take the change log's advisory lock: 20 changes from 4 threads at
+    once all reach a second reader, none lost or out of order."""
+    import threading
+
+    from kb.search import Document, last_seq
+    cache = handbook_index_root / "embedding-cache.sqlite3"
+    shutil.copy(cache, tmp_path / cache.name)
+    with session_factory(pg)() as session:
+        seq, documents = last_seq(session), load_documents(session)
+    build_index(tmp_path, documents, embedder, change_seq=seq)
+    writer, reader = LocalSearch(tmp_path, embedder, pg), LocalSearch(tmp_path, embedder, pg)
+    reader.snapshot()
+    errors = []
+
+    def write(n: int) -> None:
+        for i in range(5):
+            doc = Document("practice", f"pg-{n}-{i}", f"Prakse pgvards{n}x{i}", "Teksts.",
+                           areas=(5,), countries=("LV",))
+            try:
+                with session_factory(pg)() as session:
+                    writer.upsert(session, doc)
+                    session.commit()
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    reader.refresh()
+    assert all(reader.get(Document("practice", f"pg-{n}-{i}", "", "").key)
+               for n in range(4) for i in range(5))
+    assert reader.generation() == writer.generation()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.search import EmbedderError, Filters, SearchIndex, build_index
+from kb.search import EmbedderError, Filters, LocalSearch, build_index
 from kb.search.dense import SentenceTransformerEmbedder, make_embedder
 
 from test_search_index import TINY
@@ -32,7 +32,7 @@ def test_sentence_transformers_backend_loads_the_bundled_model_offline(minilm):
 
 def test_sentence_transformers_backend_searches(tmp_path, minilm):
     build_index(tmp_path, TINY, minilm)
-    index = SearchIndex.open(tmp_path, minilm)
+    index = LocalSearch(tmp_path, minilm)
     hits = index.search("psychological counselling", Filters(types=("practice",)), mode="dense").hits
     assert hits[0].record_id == "psihologs"
     index.close()

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from kb.evaluation import evaluate, load_queries
-from kb.search import Document, Filters, IndexUnavailable, SearchIndex, build_index
-from kb.search.store import current_folder, read_meta
+from kb.search import DocKey, Document, Filters, IndexUnavailable, LocalSearch, build_index
+from kb.search.store import current_folder
 
 from conftest import CURATION
 
@@ -35,7 +35,7 @@ TINY = [
 def tiny(tmp_path_factory, embedder):
     root = tmp_path_factory.mktemp("tiny")
     build_index(root, TINY, embedder)
-    index = SearchIndex.open(root, embedder)
+    index = LocalSearch(root, embedder)
     yield index
     index.close()
 
@@ -49,7 +49,7 @@ def tiny(tmp_path_factory, embedder):
     ("Rīgas dome", "practice:majoklu-programma"),         # organisation field
 ])
 def test_tiny_rankings(tiny, query, first):
-    assert tiny.search(query, Filters(types=("practice",))).hits[0].key == first
+    assert str(tiny.search(query, Filters(types=("practice",))).hits[0].key) == first
 
 
 def test_filters_and_facets(tiny):
@@ -57,7 +57,8 @@ def test_filters_and_facets(tiny):
     assert [h.record_id for h in results.hits] == ["valodas-kursi", "psihologs"]
     assert results.facets["country"] == {"EE": 2, "LV": 1}
     assert results.facets["need"]["health"] == 1
-    assert tiny.search("kursi", Filters(need="health")).total <= 1
+    assert tiny.search("kursi", Filters(need="language"), mode="lexical").total == 1
+    assert tiny.search("kursi", Filters(need="health"), mode="lexical").total == 0
     assert tiny.search("", Filters(area=3)).total == 1
     assert tiny.search("", Filters(types=("glossary_term",))).hits[0].title == "Mājoklis"
     childcare = tiny.search("", Filters(activity="childcare"))
@@ -79,67 +80,73 @@ def test_every_hit_says_which_retrievers_found_it(tiny):
 def test_a_hit_scores_by_the_share_of_query_words_it_contains(tiny, monkeypatch):
     import kb.search.lexical as lexical
 
+    view = tiny.snapshot().lexical
     monkeypatch.setattr(lexical, "COORDINATION", 0.0)  # plain BM25F
-    plain = dict(tiny.lexical.search("psihologs dzīvokļus zirgs", 10))
+    plain = {str(k): v for k, v in view.search("psihologs dzīvokļus zirgs", 10)}
     monkeypatch.setattr(lexical, "COORDINATION", 1.0)
-    scaled = dict(tiny.lexical.search("psihologs dzīvokļus zirgs", 10))
+    scaled = {str(k): v for k, v in view.search("psihologs dzīvokļus zirgs", 10)}
     # the psychologist's record has one of the two words the index knows ("zirgs" is in no
     # record, so it does not count): half the words, half the score
     assert scaled["practice:psihologs"] == pytest.approx(plain["practice:psihologs"] / 2)
     assert scaled["practice:majoklu-programma"] == pytest.approx(
         plain["practice:majoklu-programma"] / 2)
-    both = dict(tiny.lexical.search("psihologs konsultācijas", 10))
+    both = {str(k): v for k, v in view.search("psihologs konsultācijas", 10)}
     assert both["practice:psihologs"] > scaled["practice:psihologs"]
 
 
 def test_several_query_vectors_score_each_document_by_its_closest_one():
     from kb.search.dense import VectorIndex
-    index = VectorIndex(["a", "b", "b"], np.eye(3, dtype=np.float32))
+    a, b = DocKey("practice", "a"), DocKey("practice", "b")
+    index = VectorIndex([a, b, b], np.eye(3, dtype=np.float32))
     one = np.array([0.6, 0.8, 0.0], dtype=np.float32)
     two = np.array([[0.6, 0.8, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
-    assert index.search(one, 2) == [("b", pytest.approx(0.8)), ("a", pytest.approx(0.6))]
-    assert index.search(two, 2) == [("b", pytest.approx(1.0)), ("a", pytest.approx(0.6))]
+    assert index.search(one, 2) == [(b, pytest.approx(0.8)), (a, pytest.approx(0.6))]
+    assert index.search(two, 2) == [(b, pytest.approx(1.0)), (a, pytest.approx(0.6))]
+
+
+def _recording(service, monkeypatch) -> list:
+    seen = []
+    encode = service.embedder.encode_queries
+    monkeypatch.setattr(service, "embedder", type("Recording", (), {
+        "name": service.embedder.name,
+        "encode_queries": lambda self, texts: seen.append(list(texts)) or encode(texts)})())
+    monkeypatch.setattr(service, "_queries", type(service._queries)())  # nothing cached
+    return seen
 
 
 def test_a_query_without_diacritics_is_embedded_as_typed_and_restored(tiny, monkeypatch):
-    seen = []
-    encode = tiny.embedder.encode_queries
-    monkeypatch.setattr(tiny, "embedder", type("Recording", (), {
-        "encode_queries": lambda self, texts: seen.append(list(texts)) or encode(texts)})())
-    typed_without = tiny.dense_search("majoklu programma gimenem")
-    tiny.dense_search("mājokļu programma ģimenēm")
-    tiny.dense_search("psychological support")
+    seen = _recording(tiny, monkeypatch)
+    typed_without = tiny.rank("majoklu programma gimenem", mode="dense")
+    tiny.rank("mājokļu programma ģimenēm", mode="dense")
+    tiny.rank("psychological support", mode="dense")
     assert seen == [["mājokļu programma ģimenēm", "majoklu programma gimenem"],
                     ["mājokļu programma ģimenēm"], ["psychological support"]]
-    assert typed_without[0][0] == "practice:majoklu-programma"
+    assert str(typed_without[0][0]) == "practice:majoklu-programma"
+    tiny.rank("psychological support", mode="dense")
+    assert len(seen) == 3  # a recent query's embedding is kept
 
 
 def test_a_ranking_like_a_document_reads_its_stored_embedding_once(tiny, monkeypatch):
-    seen = []
-    encode = tiny.embedder.encode_queries
-    monkeypatch.setattr(tiny, "embedder", type("Recording", (), {
-        "encode_queries": lambda self, texts: seen.append(list(texts)) or encode(texts)})())
-    tiny.memo.clear()
-    like = tiny.dense_search("anything", like="practice:psihologs")
-    assert seen == [] and like[0][0] == "practice:psihologs"
-    assert tiny.dense_search("other words", like="practice:psihologs") is like  # kept
-    tiny.dense_search("mājoklis", like="practice:nav-tadas")  # not indexed: the query is read
-    assert seen == [["mājoklis"]]
+    seen = _recording(tiny, monkeypatch)
+    reader = tiny.pinned()
+    like = reader.rank("anything", mode="dense", like=DocKey.parse("practice:psihologs"))
+    assert seen == [] and str(like[0][0]) == "practice:psihologs"
+    again = reader.rank("other words", mode="dense", like=DocKey.parse("practice:psihologs"))
+    assert again == like
+    assert reader.snapshot.memo  # kept for the next item like it
+    assert reader.rank("mājoklis", mode="dense", like=DocKey.parse("practice:nav-tadas")) == []
 
 
 def test_hyphenated_words_stay_whole(tmp_path):
-    from kb.search.lexical import LexicalIndex
+    from kb.search.lexical import LexicalIndex, LexicalView
     docs = [Document("practice", "covid", "Tālrunis", "Informācija Covid-19 pandēmijas laikā."),
             Document("practice", "skaitli", "Skaitļi", "Tikai 19 dalībnieki."),
             Document("practice", "rasisms", "Rasisms", "Cīņa pret rasismu.",
                      english="A plan against racism.")]
-    lexical = LexicalIndex.build(tmp_path / "lexical", docs)
-    try:
-        assert "practice:covid" in dict(lexical.search("covid-19", 10))  # indexed as one word
-        assert lexical.search('"covid-19 pandēmija"', 10)[0][0] == "practice:covid"
-        assert lexical.search("anti-racism", 10)[0][0] == "practice:rasisms"  # and its parts
-    finally:
-        lexical.close()
+    lexical = LexicalView([LexicalIndex.in_memory(docs)])
+    assert DocKey.parse("practice:covid") in dict(lexical.search("covid-19", 10))  # one word
+    assert str(lexical.search('"covid-19 pandēmija"', 10)[0][0]) == "practice:covid"
+    assert str(lexical.search("anti-racism", 10)[0][0]) == "practice:rasisms"  # and its parts
 
 
 @pytest.mark.parametrize("query", ["NOT x", "*", "title:foo", '"unbalanced', "((", ")]}",
@@ -163,48 +170,68 @@ def test_pagination(tiny):
     assert page.total == everything.total == 4
 
 
-def test_incremental_upsert_and_remove(tmp_path, embedder):
+def test_changes_are_searchable_at_commit_and_builds_stay_untouched(tmp_path, engine, embedder):
+    from kb.db import session_factory
     build_index(tmp_path, TINY[:2], embedder)
-    index = SearchIndex.open(tmp_path, embedder)
-    index.memo["remembered"] = "a result of the old index"
-    index.upsert(TINY[2])
-    assert index.memo == {}  # what callers kept may have changed with the index
-    assert index.search("psiholoģiskais").hits[0].key == "practice:psihologs"
+    folder = current_folder(tmp_path)
+    files = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    index, other = LocalSearch(tmp_path, embedder, engine), LocalSearch(tmp_path, embedder, engine)
+    before = index.generation()
+    with session_factory(engine)() as session:
+        index.upsert(session, TINY[2])
+        assert index.get(TINY[2].key) is None  # not before the commit
+        session.commit()
+    assert str(index.search("psiholoģiskais").hits[0].key) == "practice:psihologs"
+    assert index.generation() != before
+    other.refresh()  # another process sharing the database
+    assert other.search("psiholoģiskais").hits[0].key == TINY[2].key
     changed = Document(**{**TINY[2].to_json(), "areas": (2,), "countries": ("EE",),
                           "needs": ("health",), "title": "Mentori"})
-    index.upsert(changed)
+    with session_factory(engine)() as session:
+        index.upsert(session, changed)
+        session.commit()
     assert index.search("", Filters(types=("practice",))).total == 3
-    index.memo["remembered"] = "a result of the old index"
-    index.remove("practice:psihologs")
-    assert index.memo == {}
-    assert "practice:psihologs" not in {h.key for h in index.search("psihologs").hits}
-    index.close()
-    reopened = SearchIndex.open(tmp_path, embedder)
+    assert index.get(TINY[2].key).title == "Mentori"
+    assert index.similar(TINY[0].key, limit=5)  # the changed document has its vectors
+    with session_factory(engine)() as session:
+        index.remove(session, DocKey.parse("practice:psihologs"))
+        index.remove(session, DocKey.parse("practice:valodas-kursi"))
+        session.rollback()  # a change rolled back never reaches search
+    assert index.search("", Filters(types=("practice",))).total == 3
+    with session_factory(engine)() as session:
+        index.remove(session, DocKey.parse("practice:psihologs"))
+        session.commit()
+    assert "practice:psihologs" not in {str(h.key) for h in index.search("psihologs").hits}
+    assert index.search("", Filters()).total == 2
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == files
+    reopened = LocalSearch(tmp_path, embedder, engine)  # a restart replays the change log
     assert reopened.search("", Filters()).total == 2
-    assert read_meta(reopened.folder)["documents"] == 2
-    reopened.close()
+    assert reopened.get(DocKey.parse("practice:psihologs")) is None
+    other.refresh()
+    assert other.generation() == index.generation() == reopened.generation()
 
 
-def test_missing_stale_and_mismatched_indexes_name_kb_index(tmp_path, embedder):
+def test_missing_and_mismatched_indexes_name_kb_index(tmp_path, embedder):
     with pytest.raises(IndexUnavailable, match="run `kb index`"):
-        SearchIndex.open(tmp_path / "none", embedder)
+        LocalSearch(tmp_path / "none", embedder).snapshot()
     build_index(tmp_path, TINY, embedder)
-    with pytest.raises(IndexUnavailable, match="stale.*kb index"):
-        SearchIndex.open(tmp_path, embedder, expected_hash="0000")
     meta_path = current_folder(tmp_path) / "meta.json"
     meta = json.loads(meta_path.read_text())
     meta_path.write_text(json.dumps({**meta, "embedder": "other-model"}))
     with pytest.raises(IndexUnavailable, match="other-model.*kb index"):
-        SearchIndex.open(tmp_path, embedder)
+        LocalSearch(tmp_path, embedder).snapshot()
     meta_path.write_text(json.dumps({**meta, "format": 0}))
     with pytest.raises(IndexUnavailable, match="format 0"):
-        SearchIndex.open(tmp_path, embedder)
+        LocalSearch(tmp_path, embedder).snapshot()
 
 
 def test_rebuild_swaps_atomically_and_reuses_embeddings(tmp_path, embedder):
     first = build_index(tmp_path, TINY, embedder)
     second = build_index(tmp_path, TINY, embedder)
-    assert first != second and not first.exists() and current_folder(tmp_path) == second
+    assert first != second and current_folder(tmp_path) == second
+    assert first.exists()  # kept a while for a server opening it at this moment
+    build_index(tmp_path, TINY, embedder, change_seq=0)
+    assert first.exists()  # not yet KEEP_SECONDS old
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".building-")]
     calls = []
     original = embedder.encode_passages
@@ -246,7 +273,7 @@ def test_handbook_covers_every_record_type(handbook_index):
 def test_evaluation_does_not_fall_below_the_stored_baseline(handbook_index):
     """Hybrid nDCG@10 per slice may not drop more than 0.03 below corpus/eval/baseline.json."""
     baseline = json.loads((CURATION / "eval" / "baseline.json").read_text())
-    table = evaluate(handbook_index, load_queries(CURATION / "eval" / "search.toml"),
+    table = evaluate(handbook_index.pinned(), load_queries(CURATION / "eval" / "search.toml"),
                      {"hybrid": {"mode": "hybrid"}})
     for slice_name, value in baseline["hybrid"].items():
         assert table["hybrid"][slice_name]["ndcg@10"] >= value - 0.03, slice_name
@@ -254,12 +281,13 @@ def test_evaluation_does_not_fall_below_the_stored_baseline(handbook_index):
 
 def test_common_terms_are_pruned_only_in_large_indexes(tiny, monkeypatch):
     from kb.search import lexical
-    terms = lambda q: " ".join(str(t) for t in tiny.lexical.query(q).subqueries)
+    lexical_view = tiny.snapshot().lexical
+    terms = lambda q: " ".join(str(t) for t in lexical_view.query(q).subqueries)
     assert "title:majokl" in terms("psihologs mājoklis")
     monkeypatch.setattr(lexical, "PRUNE_MIN_DOCS", 2)
     monkeypatch.setattr(lexical, "PRUNE_MAX_DF", 0.3)  # 2 of the 4 titles have "mājoklis"
     assert "title:majokl" not in terms("psihologs mājoklis")
     assert "text:psiholog" in terms("psihologs mājoklis")
     monkeypatch.setattr(lexical, "PRUNE_MAX_DF", 0.01)
-    rarest = tiny.lexical.query("mājoklis")  # every term is common: the rarest one stays
-    assert len(rarest.subqueries) == 1 and tiny.lexical.search("mājoklis", 10)
+    rarest = lexical_view.query("mājoklis")  # every term is common: the rarest one stays
+    assert len(rarest.subqueries) == 1 and lexical_view.search("mājoklis", 10)

@@ -152,9 +152,9 @@ def test_recommendations_prefer_practices_that_do_what_the_item_calls_for(app, m
     """area-1-06 asks for feedback mechanisms: its practices carry out "feedback"."""
     import kb.recommend as recommend
     from kb.db import session_factory
-    from kb.web.services import search_index
+    from kb.web.services import search_service
     with app.app_context(), session_factory(app.extensions["kb.engine"])() as session:
-        index = search_index()
+        index = search_service().pinned()
         with_activities = recommend.recommend(index, session, ["area-1-06"], limit=5)
         monkeypatch.setattr(recommend, "ACTIVITY_PRIOR", 0.0)
         without = recommend.recommend(index, session, ["area-1-06"], limit=5)
@@ -177,10 +177,10 @@ def test_activity_match(wanted, carried_out, match):
 def test_an_items_ranking_is_searched_once_per_index(app, monkeypatch):
     import kb.recommend as recommend
     from kb.db import session_factory
-    from kb.web.services import search_index
+    from kb.web.services import search_service
+    monkeypatch.setattr(recommend, "_CACHE", type(recommend._CACHE)())
     with app.app_context(), session_factory(app.extensions["kb.engine"])() as session:
-        index = search_index()
-        index.memo.clear()
+        index = search_service().pinned()
         searches = []
         rank = index.rank
         monkeypatch.setattr(index, "rank", lambda *a, **k: searches.append(a[0]) or rank(*a, **k))

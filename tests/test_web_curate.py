@@ -208,13 +208,17 @@ def test_edit_keeps_history_with_before_and_after(anna, janis):
     assert "janis@example.lv" in page and "Valodu kafejnīca → Valodu kafejnīca Rīgā" in page
 
 
-def test_failed_index_update_keeps_the_decision_and_says_so(curate_app, anna, janis, monkeypatch):
-    from kb.search import SearchIndex
-    practice_id = submit(anna, title="Prakse bez indeksa")
+def test_a_publish_whose_embedding_fails_is_still_found(curate_app, anna, janis, monkeypatch):
+    from kb.web.services import search_service
+    practice_id = submit(anna, title="Prakse bez vektoriem Zvejniekciems")
+    with curate_app.app_context():
+        embedder = search_service().embedder
 
-    def broken(self, doc):
+    def broken(texts):
         raise OSError("disk full")
-    monkeypatch.setattr(SearchIndex, "upsert", broken)
-    decide(janis, practice_id, "publish")
+    monkeypatch.setattr(embedder, "encode_passages", broken)
+    assert decide(janis, practice_id, "publish").status_code == 303
     page = janis.get(f"/curate/practices/{practice_id}").get_data(as_text=True)
-    assert "status-published" in page and "disk full" in page and "kb index" in page
+    assert "status-published" in page
+    found = janis.get("/api/search?q=Zvejniekciems&type=practice").get_json()
+    assert found["results"][0]["id"] == practice_id  # the lexical retriever finds it

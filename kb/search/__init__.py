@@ -1,21 +1,28 @@
-"""Search: lexical (Whoosh) and dense (embeddings) retrieval, fused.
+"""Search: lexical (Whoosh) and dense (embeddings) retrieval, fused, behind one service.
 
-Views and commands use only what this module exports; none imports Whoosh or an embedder.
+Views, recommendations, curation and commands use only what this module exports -- above all
+`SearchService` (`open_search`) -- and none imports Whoosh or an embedder, or reaches into the
+index's documents, vectors or memo.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from kb.config import setting
+from kb.search.build import build_index
+from kb.search.changes import last_seq, prune
 from kb.search.dense import EmbedderError, make_embedder
-from kb.search.documents import TYPES, Document, corpus_hash, load_documents, practice_document
-from kb.search.index import (FACETS, FUSIONS, MODES, Filters, Hit, Results, SearchIndex,
-                             build_index)
+from kb.search.documents import (TYPES, DocKey, Document, corpus_hash, load_documents,
+                                 practice_document)
+from kb.search.results import FACETS, Filters, Hit, Results
+from kb.search.service import LocalSearch, SearchReader, SearchService
+from kb.search.snapshot import FUSIONS, MODES
 from kb.search.store import IndexUnavailable
 
-__all__ = ["TYPES", "FACETS", "FUSIONS", "MODES", "Document", "EmbedderError", "Filters", "Hit",
-           "IndexUnavailable", "Results", "SearchIndex", "build_index", "corpus_hash",
-           "default_embedder", "load_documents", "open_index", "practice_document"]
+__all__ = ["TYPES", "FACETS", "FUSIONS", "MODES", "DocKey", "Document", "EmbedderError",
+           "Filters", "Hit", "IndexUnavailable", "LocalSearch", "Results", "SearchReader",
+           "SearchService", "build_index", "corpus_hash", "default_embedder", "last_seq",
+           "load_documents", "open_search", "practice_document", "prune"]
 
 
 def default_embedder():
@@ -23,8 +30,10 @@ def default_embedder():
     return make_embedder(setting("KB_EMBEDDER"), setting("KB_THREADS"))
 
 
-def open_index(root: Path | str | None = None, embedder=None,
-               expected_hash: str | None = None) -> SearchIndex:
-    """Open the current index in ``root`` (default KB_INDEX_DIR)."""
-    return SearchIndex.open(Path(root or setting("KB_INDEX_DIR")), embedder or default_embedder(),
-                            expected_hash)
+def open_search(engine=None, root: Path | str | None = None, embedder=None) -> SearchService:
+    """The search service over the index in ``root`` (default KB_INDEX_DIR), kept current from
+    ``engine``'s change log; raises IndexUnavailable (saying what to run) when it has no index."""
+    service = LocalSearch(Path(root or setting("KB_INDEX_DIR")), embedder or default_embedder(),
+                          engine)
+    service.snapshot()
+    return service

@@ -17,6 +17,8 @@ from typing import Protocol
 
 import numpy as np
 
+from kb.search.documents import DocKey
+
 
 class EmbedderError(RuntimeError):
     """The embedder cannot be loaded; the message says what to install or configure."""
@@ -126,10 +128,16 @@ class EmbeddingCache:
     """Embeddings on disk keyed by (model, text hash): re-indexing unchanged text is free."""
 
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS embedding "
-                         "(model TEXT, digest TEXT, vector BLOB, PRIMARY KEY (model, digest))")
+        # The cache only saves work: when it cannot be opened or written (a read-only folder,
+        # a full disk, another process holding the lock too long), embeddings are computed.
+        self._db = None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=10)
+            self._db.execute("CREATE TABLE IF NOT EXISTS embedding "
+                             "(model TEXT, digest TEXT, vector BLOB, PRIMARY KEY (model, digest))")
+        except (OSError, sqlite3.Error):
+            self.close()
 
     @staticmethod
     def digest(text: str) -> str:
@@ -142,10 +150,7 @@ class EmbeddingCache:
         found: dict[str, np.ndarray] = {}
         for start in range(0, len(digests), 500):
             chunk = digests[start:start + 500]
-            rows = self._db.execute(
-                f"SELECT digest, vector FROM embedding WHERE model = ? AND digest IN "
-                f"({','.join('?' * len(chunk))})", [embedder.name, *chunk]).fetchall()
-            found.update((d, np.frombuffer(v, dtype=np.float32)) for d, v in rows)
+            found.update(self._read(embedder.name, chunk))
         missing = sorted({d: t for d, t in zip(digests, texts) if d not in found}.items())
         if progress:
             progress(len(digests) - len(missing))
@@ -154,50 +159,87 @@ class EmbeddingCache:
             vectors = embedder.encode_passages([t for _, t in part])
             for (d, _), v in zip(part, vectors):
                 found[d] = v
-            self._db.executemany("INSERT OR REPLACE INTO embedding VALUES (?, ?, ?)",
-                                 [(embedder.name, d, v.tobytes()) for (d, _), v in zip(part, vectors)])
-            self._db.commit()
+            self._write([(embedder.name, d, v.tobytes()) for (d, _), v in zip(part, vectors)])
             if progress:
                 progress(len(part))
         return np.stack([found[d] for d in digests]) if digests else np.zeros((0, embedder.dim),
                                                                             dtype=np.float32)
 
+    def _read(self, model: str, digests: list[str]) -> dict[str, np.ndarray]:
+        if self._db is None:
+            return {}
+        try:
+            rows = self._db.execute(
+                f"SELECT digest, vector FROM embedding WHERE model = ? AND digest IN "
+                f"({','.join('?' * len(digests))})", [model, *digests]).fetchall()
+        except sqlite3.Error:
+            return {}
+        return {d: np.frombuffer(v, dtype=np.float32) for d, v in rows}
+
+    def _write(self, rows: list[tuple[str, str, bytes]]) -> None:
+        if self._db is None:
+            return
+        try:
+            self._db.executemany("INSERT OR REPLACE INTO embedding VALUES (?, ?, ?)", rows)
+            self._db.commit()
+        except sqlite3.Error:
+            self._db.rollback()
+
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 class VectorIndex:
-    """Normalized vectors with the document key of each row; a document may have several rows."""
+    """Normalized vectors with the document key of each row; a document may have several rows.
 
-    def __init__(self, keys: list[str], vectors: np.ndarray):
+    Immutable once made: searches from many threads share it.
+    """
+
+    def __init__(self, keys: list[DocKey], vectors: np.ndarray):
         self.keys = list(keys)
         self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if len(self.keys) != len(self.vectors):
+            raise ValueError(f"{len(self.keys)} keys for {len(self.vectors)} vectors")
+        self.rows: dict[DocKey, list[int]] = {}
+        for row, key in enumerate(self.keys):
+            self.rows.setdefault(key, []).append(row)
+
+    @property
+    def dim(self) -> int:
+        return int(self.vectors.shape[1]) if self.vectors.ndim == 2 else 0
 
     def save(self, folder: Path) -> None:
         tmp = folder / "vectors.tmp.npz"
         with open(tmp, "wb") as f:
-            np.savez(f, vectors=self.vectors, keys=np.array(self.keys, dtype=object))
+            np.savez(f, vectors=self.vectors, keys=np.array([str(k) for k in self.keys]))
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, folder / "vectors.npz")
 
     @classmethod
     def load(cls, folder: Path) -> VectorIndex:
-        with np.load(folder / "vectors.npz", allow_pickle=True) as data:
-            return cls(list(data["keys"]), data["vectors"])
+        with np.load(folder / "vectors.npz", allow_pickle=False) as data:
+            return cls([DocKey.parse(k) for k in data["keys"]], data["vectors"])
 
-    def search(self, query: np.ndarray, limit: int, allowed: set[str] | None = None
-               ) -> list[tuple[str, float]]:
+    def search(self, query: np.ndarray, limit: int, allowed: set[DocKey] | None = None,
+               excluded: np.ndarray | None = None) -> list[tuple[DocKey, float]]:
         """The ``limit`` best documents by cosine similarity (best row per document).
 
         ``query`` is one vector, or several (one per row) of which each row takes its best.
+        ``allowed`` keeps only those documents; ``excluded`` (one flag per row) drops rows.
         """
-        if not self.keys:
+        if not self.keys or limit <= 0:
             return []
         queries = np.atleast_2d(np.asarray(query, dtype=np.float32))
         scores = (self.vectors @ queries.T).max(axis=1)
         if allowed is not None:
             mask = np.fromiter((k in allowed for k in self.keys), dtype=bool, count=len(self.keys))
             scores = np.where(mask, scores, -np.inf)
-        best: dict[str, float] = {}
+        if excluded is not None and excluded.any():
+            scores = np.where(excluded, -np.inf, scores)
+        best: dict[DocKey, float] = {}
         width = min(len(scores), max(limit * 3, 16))
         while True:
             top = np.argpartition(-scores, width - 1)[:width] if width < len(scores) \
@@ -213,17 +255,10 @@ class VectorIndex:
             best.clear()
             width = min(len(scores), width * 4)
 
-    def centroid(self, key: str) -> np.ndarray | None:
+    def centroid(self, key: DocKey) -> np.ndarray | None:
         """The normalised mean of ``key``'s rows (None when it has none)."""
-        rows = [i for i, k in enumerate(self.keys) if k == key]
+        rows = self.rows.get(key)
         if not rows:
             return None
         centre = self.vectors[rows].mean(axis=0)
         return centre / (np.linalg.norm(centre) or 1.0)
-
-    def replace(self, key: str, vectors: np.ndarray) -> None:
-        """Drop the rows of ``key`` and append ``vectors`` (none: just drop)."""
-        keep = [i for i, k in enumerate(self.keys) if k != key]
-        self.keys = [self.keys[i] for i in keep] + [key] * len(vectors)
-        self.vectors = np.vstack([self.vectors[keep], vectors]).astype(np.float32) \
-            if len(vectors) else self.vectors[keep]

@@ -5,6 +5,7 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -15,9 +16,34 @@ from kb.models import (PUBLISHED, Area, Checklist, ChecklistItem, GlossaryTerm, 
 TYPES = ("practice", "reference", "success_factor", "checklist_item", "glossary_term", "area")
 
 
+class DocKey(NamedTuple):
+    """A document's identity across record types: its type and its record's ID.
+
+    Stored as ``"<type>:<id>"`` (``str(key)``) wherever a string is needed (the lexical index,
+    the vectors file, the change log); `DocKey.parse` reads it back.
+    """
+
+    type: str
+    id: str
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> DocKey:
+        kind, sep, record_id = str(text).partition(":")
+        if not sep or kind not in TYPES or not record_id:
+            raise ValueError(f"not a document key: {text!r}")
+        return cls(kind, record_id)
+
+    @classmethod
+    def practice(cls, record_id: str) -> DocKey:
+        return cls("practice", record_id)
+
+
 @dataclass(frozen=True)
 class Document:
-    """One searchable record. `key` is "<type>:<record id>", unique across types."""
+    """One searchable record; `key` identifies it across types."""
 
     type: str
     record_id: str
@@ -37,8 +63,8 @@ class Document:
     good_practice: bool = False
 
     @property
-    def key(self) -> str:
-        return f"{self.type}:{self.record_id}"
+    def key(self) -> DocKey:
+        return DocKey(self.type, self.record_id)
 
     @property
     def passages(self) -> list[str]:
@@ -146,6 +172,6 @@ def load_documents(session: Session) -> list[Document]:
 def corpus_hash(documents: list[Document]) -> str:
     """A fingerprint of the indexed content: changes whenever any document does."""
     digest = hashlib.sha256()
-    for h in sorted(d.key + d.content_hash for d in documents):
+    for h in sorted(str(d.key) + d.content_hash for d in documents):
         digest.update(h.encode())
     return digest.hexdigest()[:16]

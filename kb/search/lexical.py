@@ -7,16 +7,20 @@ change the query's meaning behind the user's back or make it raise.
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import scoring
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage, RamStorage, copy_to_ram
 from whoosh.query import And, Or, Phrase, Query, Term
+from whoosh.reading import MultiReader
+from whoosh.searching import Searcher
 
 from kb.search.analysis import (TOKEN, english_analyzer, folded_analyzer, latvian_analyzer,
                                 truncating_analyzer)
-from kb.search.documents import Document
+from kb.search.documents import DocKey, Document
 
 # Field boosts: title > organisation > text; the unstemmed and English fields back them up.
 SEARCH_FIELDS = {
@@ -58,7 +62,7 @@ def make_schema() -> Schema:
 
 
 def _fields(doc: Document) -> dict:
-    return dict(key=doc.key, type=doc.type, area=",".join(map(str, doc.areas)),
+    return dict(key=str(doc.key), type=doc.type, area=",".join(map(str, doc.areas)),
                 country=",".join(doc.countries), factor=doc.factor, need=",".join(doc.needs),
                 quality="good" if doc.good_practice else "", activity=",".join(doc.activities),
                 title=doc.title, title_exact=doc.title, organisation=doc.organisation,
@@ -75,36 +79,94 @@ def parse_user_query(text: str) -> tuple[list[str], str]:
 
 
 class LexicalIndex:
-    """A Whoosh index in ``folder``."""
+    """An immutable Whoosh index held in memory, read by any number of threads.
+
+    Whoosh readers move a file position as they read, so one reader must never serve two
+    threads at once: each thread gets its own reader of the same (immutable) bytes. The index is
+    copied into memory when opened, so deleting its folder (a newer build replacing it) never
+    pulls a file from under a reader. `LexicalView` searches several of them as one.
+    """
 
     def __init__(self, ix):
         self._ix = ix
-        self._schema = ix.schema
-        self._searcher = ix.searcher(weighting=scoring.BM25F())
+        self._local = threading.local()
+        reader = ix.reader()
+        try:
+            self.keys: list[DocKey] = [DocKey.parse(fields["key"]) for _, fields in
+                                       sorted(reader.iter_docs(), key=lambda pair: pair[0])]
+        finally:
+            reader.close()
 
-    @classmethod
-    def build(cls, folder: Path, documents: list[Document]) -> LexicalIndex:
+    @staticmethod
+    def build(folder: Path, documents: list[Document]) -> None:
+        """Write an index of ``documents`` into ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
         ix = whoosh_index.create_in(str(folder), make_schema())
-        writer = ix.writer(limitmb=256)
-        for doc in documents:
-            writer.add_document(**_fields(doc))
-        writer.commit()
-        return cls(ix)
+        _add(ix, documents, limitmb=256)
+        ix.close()
 
     @classmethod
-    def open(cls, folder: Path) -> LexicalIndex:
-        return cls(whoosh_index.open_dir(str(folder)))
+    def load(cls, folder: Path) -> LexicalIndex:
+        """Open the index in ``folder``, copied into memory."""
+        storage = copy_to_ram(FileStorage(str(folder)))
+        return cls(storage.open_index())
 
-    def close(self) -> None:
-        self._searcher.close()
-        self._ix.close()
+    @classmethod
+    def in_memory(cls, documents: list[Document]) -> LexicalIndex:
+        """A small index of ``documents`` that lives in memory only (recent changes)."""
+        ix = _Memory().create_index(make_schema())
+        _add(ix, documents)
+        return cls(ix)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def readers(self) -> list:
+        """This thread's leaf readers of the index."""
+        readers = getattr(self._local, "readers", None)
+        if readers is None:
+            reader = self._ix.reader()
+            readers = self._local.readers = [leaf for leaf, _ in reader.leaf_readers()]
+        return readers
+
+
+class _Memory(RamStorage):
+    """Whoosh's memory storage, whose writer's scratch space is in memory too (RamStorage
+    puts it in a fixed folder, /tmp/MAIN.tmp, that every process would share)."""
+
+    def temp_storage(self, name=None):
+        return RamStorage()
+
+
+def _add(ix, documents: list[Document], **options) -> None:
+    writer = ix.writer(**options)
+    for doc in documents:
+        writer.add_document(**_fields(doc))
+    writer.commit()
+
+
+class LexicalView:
+    """Several immutable indexes searched as one, with some of their documents masked out.
+
+    A build's index and the small indexes of the changes since then; ``mask`` holds the
+    document numbers (across all of them, in order) superseded by a later change.
+    """
+
+    def __init__(self, indexes: list[LexicalIndex], mask: frozenset[int] = frozenset()):
+        self.indexes = indexes
+        self.mask = mask
+        self._schema = indexes[0]._ix.schema
+
+    def _searcher(self):
+        readers = [r for index in self.indexes for r in index.readers()]
+        reader = readers[0] if len(readers) == 1 else MultiReader(readers)
+        return Searcher(reader, weighting=scoring.BM25F(), closereader=False)
 
     def query(self, text: str) -> Query | None:
         """The Whoosh query for a user's input, or None when it has no searchable word."""
-        return self._parse(text)[0]
+        return self._parse(self._searcher(), text)[0]
 
-    def _parse(self, text: str) -> tuple[Query | None, dict[tuple[str, str], set[str]]]:
+    def _parse(self, searcher, text: str) -> tuple[Query | None, dict[tuple[str, str], set[str]]]:
         """The query, and which of the user's words each (field, term) stands for.
 
         Every field's terms are OR-ed and BM25F scores add up: a word found in the title, the
@@ -114,7 +176,7 @@ class LexicalIndex:
         plain = " ".join([rest, *phrases])
         parts: list[Query] = []
         words: dict[tuple[str, str], set[str]] = {}
-        reader = self._searcher.reader()
+        reader = searcher.reader()
         total = reader.doc_count()
         ceiling = PRUNE_MAX_DF * total if total >= PRUNE_MIN_DOCS else None
         pruned: list[tuple[int, Term, str]] = []
@@ -147,17 +209,20 @@ class LexicalIndex:
                     parts.append(Phrase(field, terms, boost=2.0))
         return (Or(parts) if parts else None), words
 
-    def search(self, text: str, limit: int, filters: Query | None = None) -> list[tuple[str, float]]:
+    def search(self, text: str, limit: int, filters: Query | None = None
+               ) -> list[tuple[DocKey, float]]:
         """The ``limit`` best (key, score) pairs for ``text`` within ``filters``.
 
         BM25 alone lets one frequent word outweigh the rest of the query; each hit's score is
         scaled by the share of the query's words it contains (a coordination factor).
         """
-        query, words = self._parse(text)
+        searcher = self._searcher()
+        query, words = self._parse(searcher, text)
         if query is None:
             return []
         wanted = set().union(*words.values())
-        hits = self._searcher.search(query, limit=limit, filter=filters, terms=True)
+        hits = searcher.search(query, limit=limit, filter=filters, mask=set(self.mask) or None,
+                               terms=True)
         scored = []
         for hit in hits:
             found = set()
@@ -165,12 +230,14 @@ class LexicalIndex:
                 term = term.decode("utf-8") if isinstance(term, bytes) else term
                 found |= words.get((field, term), set())
             share = len(found) / len(wanted) if wanted else 1.0
-            scored.append((hit["key"], float(hit.score) * (1 - COORDINATION + COORDINATION * share)))
+            scored.append((DocKey.parse(hit["key"]),
+                           float(hit.score) * (1 - COORDINATION + COORDINATION * share)))
         return sorted(scored, key=lambda item: -item[1])
 
     @staticmethod
     def filter_query(types=(), area=None, country=None, factor=None, need=None,
                      quality=None, activity=None) -> Query | None:
+        """The Whoosh query of a search's filters (None: no filter)."""
         parts: list[Query] = []
         if types:
             parts.append(Or([Term("type", t) for t in types]))
@@ -179,24 +246,3 @@ class LexicalIndex:
             if value not in (None, ""):
                 parts.append(Term(field, str(value)))
         return And(parts) if parts else None
-
-    def upsert(self, doc: Document) -> None:
-        writer = self._ix.writer()
-        writer.update_document(**_fields(doc))
-        writer.commit()
-        self._reopen()
-
-    def delete(self, key: str) -> None:
-        writer = self._ix.writer()
-        writer.delete_by_term("key", key)
-        writer.commit()
-        self._reopen()
-
-    def _reopen(self) -> None:
-        # Searcher.refresh() can keep a deleted document visible; a new searcher never does.
-        self._searcher.close()
-        self._searcher = self._ix.searcher(weighting=scoring.BM25F())
-
-    @property
-    def doc_count(self) -> int:
-        return self._searcher.doc_count()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 
 from kb.search.analysis import DOMAIN_WORDS_EN, DOMAIN_WORDS_LV, FOLDED_STOP_WORDS, fold, stem
 
@@ -10,6 +11,14 @@ from kb.search.analysis import DOMAIN_WORDS_EN, DOMAIN_WORDS_LV, FOLDED_STOP_WOR
 DOMAIN_STEMS = frozenset(stem(fold(w)) for w in (*DOMAIN_WORDS_LV, *DOMAIN_WORDS_EN))
 
 _WORD = re.compile(r"\w+")
+
+
+@lru_cache(maxsize=200_000)
+def _forms(word: str) -> tuple[str, str]:
+    """A word's folded form and stem: computed once per distinct word, not per snippet (a
+    results page used to fold ~1,700 words a request)."""
+    folded = fold(word)
+    return folded, stem(folded)
 
 
 def _query_stems(query: str) -> set[str]:
@@ -27,7 +36,7 @@ def snippet(text: str, query: str, width: int = 240) -> str:
     text = " ".join(text.split())
     stems = _query_stems(query)
     matches = [m for m in _WORD.finditer(text)
-               if stems and (fold(m.group()) in stems or stem(fold(m.group())) in stems)]
+               if stems and not stems.isdisjoint(_forms(m.group()))] if stems else []
     if len(text) <= width:
         start, end = 0, len(text)
     else:
@@ -72,8 +81,8 @@ def matched_words(text: str, query: str, limit: int = 4) -> list[str]:
     stems = _query_stems(query)
     found: dict[str, str] = {}
     for m in _WORD.finditer(" ".join(text.split())):
-        key = stem(fold(m.group()))
-        if stems and (fold(m.group()) in stems or key in stems) and key not in found:
+        folded, key = _forms(m.group())
+        if stems and (folded in stems or key in stems) and key not in found:
             found[key] = m.group()
             if len(found) >= limit:
                 break

@@ -1,7 +1,10 @@
 """Index folders on disk: one folder per build, a CURRENT pointer, a meta.json in each.
 
-A build is written into a hidden folder and only then made current by atomically replacing the
-CURRENT file, so a crash mid-build never leaves a half index in use.
+A build is written into a hidden folder, flushed to disk, and only then made current by
+atomically replacing the CURRENT file, so a crash mid-build never leaves a half index in use.
+A build is never changed once current (later changes live in the database's change log).
+Servers read a build into memory when they open it, so older builds can be deleted; the one
+just replaced is kept a while for a server that is opening it at that moment.
 """
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ import time
 import uuid
 from pathlib import Path
 
-FORMAT_VERSION = 3  # 2: documents.jsonl lost the unused "extra" field; 3: activities
+FORMAT_VERSION = 4  # 2: documents.jsonl lost the unused "extra" field; 3: activities;
+                    # 4: immutable builds with the change log position, keys as text
 CURRENT = "CURRENT"
 
 
@@ -37,17 +41,64 @@ def new_build_folder(root: Path) -> Path:
     return folder
 
 
+KEEP_SECONDS = 600  # a replaced build (or an abandoned half build) is deleted after this
+
+
+def current_name(root: Path) -> str | None:
+    """The name CURRENT points to (cheap: servers read it twice a second)."""
+    try:
+        return (root / CURRENT).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
 def activate(root: Path, building: Path) -> Path:
-    """Make ``building`` the current index; remove older builds."""
+    """Make ``building`` the current index; remove builds replaced long enough ago."""
+    _sync_tree(building)
     final = root / building.name.replace(".building-", "index-")
+    previous = current_folder(root)
     building.rename(final)
     tmp = root / f"{CURRENT}.tmp"
-    tmp.write_text(final.name, encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(final.name)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, root / CURRENT)
+    _sync_dir(root)
+    if previous is not None:
+        os.utime(previous / "meta.json")  # its retirement starts now
+    cutoff = time.time() - KEEP_SECONDS
     for old in root.iterdir():
-        if old.is_dir() and old != final and old.name.startswith(("index-", ".building-")):
+        if (old.is_dir() and old not in (final, previous)
+                and old.name.startswith(("index-", ".building-")) and _age_mark(old) < cutoff):
             shutil.rmtree(old, ignore_errors=True)
     return final
+
+
+def _age_mark(folder: Path) -> float:
+    meta = folder / "meta.json"
+    try:
+        return (meta if meta.exists() else folder).stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
+def _sync_tree(folder: Path) -> None:
+    """Flush a finished build to disk before it becomes current (power loss, kill -9)."""
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+    for path in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
+        _sync_dir(path)
+
+
+def _sync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def read_meta(folder: Path) -> dict:

@@ -1,7 +1,10 @@
 """The web app: pages for practitioners and the JSON API, in Latvian (default) and English."""
 from __future__ import annotations
 
+import os
 import secrets
+import time
+from pathlib import Path
 
 from flask import Flask, request
 from flask_babel import get_locale
@@ -21,11 +24,30 @@ def select_locale() -> str:
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
 
 
+def instance_secret(folder: Path) -> str:
+    """The secret in ``folder``/secret_key, made once (mode 0600) and shared by every worker,
+    so sessions and CSRF tokens outlive a restart and work whichever worker answers."""
+    path = folder / "secret_key"
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another worker may be writing it this very moment
+            secret = path.read_text(encoding="utf-8").strip()
+            if secret:
+                return secret
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} is empty: delete it, or set KB_SECRET_KEY") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(secrets.token_hex(32))
+    return path.read_text(encoding="utf-8").strip()
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Create the app: defaults from KB_* settings, then instance config, then ``test_config``."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY=setting("KB_SECRET_KEY") or secrets.token_hex(32),
+        SECRET_KEY=setting("KB_SECRET_KEY"),
         DATABASE_URL=setting("KB_DATABASE_URL"),
         INDEX_DIR=setting("KB_INDEX_DIR"),
         EMBEDDER=None,  # None: the one KB_EMBEDDER names
@@ -41,6 +63,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
         app.config.from_mapping(test_config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = instance_secret(Path(app.instance_path))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
 

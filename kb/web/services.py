@@ -1,4 +1,4 @@
-"""Per-request database sessions and the per-process search index."""
+"""Per-request database sessions and the per-process search service."""
 from __future__ import annotations
 
 import threading
@@ -6,7 +6,7 @@ import threading
 from flask import Flask, current_app, g
 
 from kb.db import make_engine, session_factory
-from kb.search import IndexUnavailable, SearchIndex, open_index
+from kb.search import IndexUnavailable, LocalSearch, SearchReader, SearchService, default_embedder
 from kb.web.errors import Unavailable
 
 _LOCK = threading.Lock()
@@ -20,6 +20,7 @@ def init_services(app: Flask) -> None:
 
     @app.teardown_appcontext
     def close_session(_exc):
+        g.pop("search_reader", None)
         session = g.pop("db_session", None)
         if session is not None:
             session.close()
@@ -32,17 +33,27 @@ def db():
     return g.db_session
 
 
-def search_index() -> SearchIndex:
-    """The search index, opened once per process; 503 with a clear message when it is missing."""
+def search_service() -> SearchService:
+    """The search service of this process (opened on first use), for writes and health."""
     app = current_app._get_current_object()
-    index = app.extensions.get("kb.search")
-    if index is None:
+    service = app.extensions.get("kb.search")
+    if service is None:
         with _LOCK:
-            index = app.extensions.get("kb.search")
-            if index is None:
-                try:
-                    index = open_index(app.config["INDEX_DIR"], app.config.get("EMBEDDER"))
-                except IndexUnavailable as exc:
-                    raise Unavailable(str(exc)) from None
-                app.extensions["kb.search"] = index
-    return index
+            service = app.extensions.get("kb.search")
+            if service is None:
+                service = LocalSearch(app.config["INDEX_DIR"],
+                                      app.config.get("EMBEDDER") or default_embedder(),
+                                      app.extensions["kb.engine"])
+                app.extensions["kb.search"] = service
+    return service
+
+
+def search_reader() -> SearchReader:
+    """The search index as this request sees it: one generation for the whole request;
+    503 with a clear message when there is no index."""
+    if "search_reader" not in g:
+        try:
+            g.search_reader = search_service().pinned()
+        except IndexUnavailable as exc:
+            raise Unavailable(str(exc)) from None
+    return g.search_reader

@@ -11,10 +11,11 @@ from kb.web import params
 from kb.web.api import bp
 from kb.web.api.openapi import spec
 from kb.recommend import UnknownItems, recommend
-from kb.web.errors import BadParameter, NotFound, Unavailable
+from kb.web.errors import BadParameter, NotFound
 from kb.web.serialize import (area_json, checklist_json, criteria_json, glossary_json, hit_json,
                               practice_json, reference_json)
-from kb.web.services import db, search_index
+from kb.search import IndexUnavailable
+from kb.web.services import db, search_reader, search_service
 
 RECORD_COUNTS = {"areas": Area, "success_factors": SuccessFactor, "checklists": Checklist,
                  "checklist_items": ChecklistItem, "practices": Practice,
@@ -23,14 +24,19 @@ RECORD_COUNTS = {"areas": Area, "success_factors": SuccessFactor, "checklists": 
 
 @bp.get("/health")
 def health():
-    """Report record counts and the search index's metadata."""
+    """Report record counts and the search index; 503 "degraded" with the reasons when the
+    index is missing, damaged, or does not match the database."""
     records = {name: db().scalar(select(func.count()).select_from(model))
                for name, model in RECORD_COUNTS.items()}
     try:
-        index = search_index()
-    except Unavailable as exc:
-        return jsonify({"status": "degraded", "records": records, "index": {"error": exc.message}}), 503
-    return jsonify({"status": "ok", "records": records, "index": index.meta})
+        index = search_service().health()
+    except IndexUnavailable as exc:
+        return jsonify({"status": "degraded", "records": records,
+                        "index": {"error": str(exc), "problems": [str(exc)]}}), 503
+    status = index.pop("status")
+    index = {**index.pop("build"), **index, "error": "; ".join(index["problems"]) or None}
+    return jsonify({"status": status, "records": records, "index": index}), \
+        200 if status == "ok" else 503
 
 
 @bp.get("/search")
@@ -40,7 +46,7 @@ def search():
     q = params.query_text(args)
     filters = params.filters(args)
     limit, offset = params.paging(args)
-    results = search_index().search(q, filters, limit=limit, offset=offset,
+    results = search_reader().search(q, filters, limit=limit, offset=offset,
                                     sort=params.sort(args))
     return jsonify({"query": results.query, "total": results.total,
                     "results": [hit_json(h) for h in results.hits], "facets": results.facets})
@@ -151,7 +157,7 @@ def recommendations():
     if lang not in ("lv", "en"):
         raise BadParameter("lang must be \"lv\" or \"en\"", "lang")
     try:
-        found = recommend(search_index(), db(), unmet, limit=limit)
+        found = recommend(search_reader(), db(), unmet, limit=limit)
     except UnknownItems as exc:
         raise BadParameter(f"unknown checklist item IDs: {', '.join(exc.ids)}", "unmet") from None
     return jsonify({"results": [

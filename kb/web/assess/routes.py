@@ -13,7 +13,7 @@ from kb.models import Area
 from kb.recommend import per_item
 from kb.web.assess import bp
 from kb.web.errors import BadParameter, NotFound, wants_json
-from kb.web.services import db, search_index
+from kb.web.services import db, search_reader
 
 
 def get_assessment(token: str):
@@ -107,7 +107,7 @@ def summary_data(assessment) -> dict:
     unmet = [i.id for p in pages for i in p.unmet]
     recommendations = {}
     if unmet:
-        recommendations = per_item(search_index(), db(), unmet, top=3)
+        recommendations = per_item(search_reader(), db(), unmet, top=3)
     areas = {a.id: a for a in db().scalars(select(Area).options(selectinload(Area.references)))}
     return {
         "organisation": assessment.organisation or None,

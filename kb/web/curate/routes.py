@@ -1,6 +1,7 @@
 """Curators: log in, submit, review, score and publish practices; the public suggestion form."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from babel import Locale
@@ -20,7 +21,7 @@ from kb.web.curate.forms import LoginForm, PracticeForm, ReviewForm, SuggestForm
 from kb.web.errors import KbHTTPError, NotFound
 from kb.web.helpers import localized
 from kb.web.serialize import practice_json
-from kb.web.services import db, search_index
+from kb.web.services import db, search_service
 
 SUGGEST_WINDOW = timedelta(hours=1)
 
@@ -43,13 +44,17 @@ def login():
         email = form.email.data.strip().lower()
         keys = [f"login:email:{email}", f"login:ip:{_client_address()}"]
         limit = setting("KB_LOGIN_ATTEMPTS")
+        too_many = _("Too many failed logins. Wait 15 minutes and try again.")
         if any(accounts.count(db(), k, accounts.LOGIN_WINDOW) >= limit for k in keys):
-            raise TooManyRequests(_("Too many failed logins. Wait 15 minutes and try again."))
+            raise TooManyRequests(too_many)
+        # Count the attempt before the password is checked, and decide on the counts the
+        # database returns: of many attempts at once, at most `limit` check a password.
+        if max([accounts.hit(db(), k, accounts.LOGIN_WINDOW) for k in keys]) > limit:
+            db().rollback()  # a refused attempt is not counted
+            raise TooManyRequests(too_many)
+        db().commit()  # counted for everyone while the password is checked
         curator = accounts.authenticate(db(), email, form.password.data)
         if curator is None:
-            for key in keys:
-                accounts.hit(db(), key, accounts.LOGIN_WINDOW)
-            db().commit()
             flash(_("Wrong email or password."), "error")
             return render_template("curate/login.html", form=form), 401
         for key in keys:
@@ -170,15 +175,20 @@ def suggest():
         if form.website.data:  # a bot filled in the hidden field: say thanks, keep nothing
             return render_template("curate/thanks.html")
         key = f"suggest:ip:{_client_address()}"
-        if accounts.count(db(), key, SUGGEST_WINDOW) >= setting("KB_SUGGESTIONS_PER_HOUR"):
-            raise TooManyRequests(_("Too many suggestions from this address. Please try again "
-                                    "in an hour."))
+        limit = setting("KB_SUGGESTIONS_PER_HOUR")
+        too_many = _("Too many suggestions from this address. Please try again in an hour.")
+        if accounts.count(db(), key, SUGGEST_WINDOW) >= limit:
+            raise TooManyRequests(too_many)
         try:
             review.submit(db(), _raw(form), None, via="public")
         except review.ReviewError as exc:
             _show_errors(form, exc)
         else:
-            accounts.hit(db(), key, SUGGEST_WINDOW)
+            # The count the database returns decides: of many suggestions sent at once,
+            # exactly `limit` are kept.
+            if accounts.hit(db(), key, SUGGEST_WINDOW) > limit:
+                db().rollback()
+                raise TooManyRequests(too_many)
             db().commit()
             return render_template("curate/thanks.html")
     status = 400 if request.method == "POST" else 200
@@ -215,17 +225,14 @@ def edit(practice_id: str):
     if form.validate_on_submit():
         try:
             review.edit(db(), practice, _raw(form), current_user)
+            if practice.status == PUBLISHED:
+                review.sync_search(search_service(), db(), practice)
         except review.ReviewError as exc:
+            db().rollback()
             _show_errors(form, exc)
         else:
             db().commit()
-            message = _("Saved.")
-            if practice.status == PUBLISHED:
-                synced = review.sync_index(search_index(), db(), practice)
-                if not synced.ok:
-                    message = _("Saved, but search could not be updated (%(error)s): run "
-                                "`kb index`.", error=synced.error)
-            flash(message, "info")
+            flash(_("Saved."), "info")
             return redirect(url_for("curate.practice", practice_id=practice.id), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template("curate/practice_form.html", form=form, mode="edit",
@@ -256,22 +263,19 @@ def decide(practice_id: str):
     form = ReviewForm()
     if not form.validate_on_submit():
         raise KbHTTPError(_("Choose a decision."), "action")
+    started = time.perf_counter()
     try:
         review.decide(db(), p, form.action.data, current_user, form.reason.data or "")
+        review.sync_search(search_service(), db(), p)
     except review.ReviewError as exc:
         db().rollback()
         flash(str(exc) if not exc.errors else "; ".join(exc.errors.values()), "error")
         return redirect(url_for("curate.practice", practice_id=p.id), code=303)
     db().commit()
-    synced = review.sync_index(search_index(), db(), p)
     status = {"published": _("Published"), "pending": _("Waiting for review"),
               "rejected": _("Rejected"), "changes_requested": _("Changes requested")}[p.status]
-    if synced.ok:
-        flash(_("Done: %(status)s. Search updated in %(ms)d ms.", status=status,
-                ms=round(synced.seconds * 1000)), "info")
-    else:
-        flash(_("Saved as %(status)s, but search could not be updated (%(error)s): run "
-                "`kb index` to repair it.", status=status, error=synced.error), "error")
+    flash(_("Done: %(status)s. Search updated in %(ms)d ms.", status=status,
+            ms=round((time.perf_counter() - started) * 1000)), "info")
     return redirect(url_for("curate.practice", practice_id=p.id), code=303)
 
 
@@ -283,12 +287,12 @@ def score(practice_id: str):
     values = {k[4:]: v for k, v in request.form.items() if k.startswith("ind-")}
     try:
         result = quality.save_scores(db(), p, values, current_user.id)
+        if p.status == PUBLISHED:  # search filters and sorts by quality
+            review.sync_search(search_service(), db(), p)
     except ValueError as exc:
         db().rollback()
         raise KbHTTPError(str(exc), "quality") from None
     db().commit()
-    if p.status == PUBLISHED:
-        review.sync_index(search_index(), db(), p)
     flash(_("Quality scores saved: overall %(overall)s.",
             overall=f"{result.overall} %" if result.overall is not None else "—"), "info")
     return redirect(url_for("curate.practice", practice_id=p.id) + "#quality", code=303)

@@ -17,7 +17,8 @@ from kb.web.helpers import localized
 from kb.web.main import bp
 from kb.web.serialize import (area_json, criteria_json, glossary_json, hit_json, practice_json,
                               reference_json)
-from kb.web.services import db, search_index
+from kb.search import DocKey
+from kb.web.services import db, search_reader
 
 PAGE_SIZE = 10
 
@@ -58,7 +59,7 @@ def search():
     q = params.query_text(args)
     filters = params.filters(args)
     page = params.integer(args, "page", 1, 1, 1000)
-    results = search_index().search(q, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+    results = search_reader().search(q, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
                                     sort=params.sort(args))
     pages = max(1, math.ceil(results.total / PAGE_SIZE))
     factors = {f.id: localized(f, "name") for f in db().scalars(select(SuccessFactor))}
@@ -76,7 +77,7 @@ def practice(practice_id: str):
     p = get_practice(practice_id)
     related = []
     try:
-        related = [hit_json(h) for h in search_index().similar(f"practice:{p.id}", limit=4)]
+        related = [hit_json(h) for h in search_reader().similar(DocKey.practice(p.id), limit=4)]
     except Unavailable:  # the page stands without related practices
         related = []
     data = {"practice": practice_json(p), "area": area_json(p.area),
