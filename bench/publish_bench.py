@@ -21,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb import accounts, review  # noqa: E402
-from kb.config import setting  # noqa: E402
-from kb.db import create_schema, make_engine, session_factory, transaction  # noqa: E402
+from kb.curation import accounts, review  # noqa: E402
+from kb.core.config import setting  # noqa: E402
+from kb.core.db import create_schema, make_engine, session_factory, transaction  # noqa: E402
 from kb.ingest import ingest  # noqa: E402
 from kb.search import build_index, default_embedder, load_documents  # noqa: E402
 from kb.web import create_app  # noqa: E402

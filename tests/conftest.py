@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kb.db import create_schema, make_engine
+from kb.core.db import create_schema, make_engine
 from kb.ingest import parse_handbook
 from kb.ingest.curation import load_curation
 
@@ -27,8 +27,8 @@ def as_before_migrations(engine) -> None:
     alembic_version, none of the tables added after the baseline."""
     from sqlalchemy import inspect, text
 
-    from kb.migrations.baseline import metadata as baseline
-    from kb.models import Base
+    from kb.core.migrations.baseline import metadata as baseline
+    from kb.core.models import Base
     newer = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in baseline.tables]
     with engine.begin() as connection:
         connection.execute(text("DROP TABLE alembic_version"))
@@ -89,7 +89,7 @@ def embedder():
 
 @pytest.fixture(scope="session")
 def handbook_documents(handbook_engine):
-    from kb.db import session_factory
+    from kb.core.db import session_factory
     from kb.search import load_documents
     with session_factory(handbook_engine)() as session:
         return load_documents(session)
@@ -139,8 +139,8 @@ def curate_app(tmp_path_factory, handbook_engine, handbook_index_root, embedder)
     curators (anna: curator, boss: admin)."""
     import shutil
 
-    from kb import accounts
-    from kb.db import transaction
+    from kb.curation import accounts
+    from kb.core.db import transaction
     from kb.web import create_app
     root = tmp_path_factory.mktemp("curate")
     shutil.copy(handbook_engine.url.database, root / "kb.sqlite3")

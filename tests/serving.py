@@ -29,8 +29,8 @@ def copy_handbook(folder: Path, engine, index_root: Path) -> tuple[str, Path]:
 
 
 def add_admin(url: str) -> None:
-    from kb import accounts
-    from kb.db import make_engine, transaction
+    from kb.curation import accounts
+    from kb.core.db import make_engine, transaction
     engine = make_engine(url)
     with transaction(engine) as session:
         accounts.add_curator(session, *ADMIN, admin=True)

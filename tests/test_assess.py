@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kb import assess
+from kb.assessment import assess
 from kb.ingest import ingest
 
 from conftest import CORPUS, CURATION
@@ -12,7 +12,7 @@ from conftest import CORPUS, CURATION
 @pytest.fixture()
 def session(engine):
     ingest(CORPUS, engine, CURATION)
-    from kb.db import session_factory
+    from kb.core.db import session_factory
     with session_factory(engine)() as session:
         yield session
 

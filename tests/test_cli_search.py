@@ -66,8 +66,8 @@ def test_search_without_an_index_says_to_run_kb_index(runner, tmp_path, monkeypa
 
 
 def test_search_after_the_database_changed_says_the_index_is_stale(indexed, db_url):
-    from kb.db import make_engine, transaction
-    from kb.models import Practice
+    from kb.core.db import make_engine, transaction
+    from kb.core.models import Practice
     with transaction(make_engine(db_url)) as session:
         session.get(Practice, "funzi").title = "Funzi lietotne"
     result = indexed.invoke(cli, ["search", "funzi"])

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from kb import accounts, quality, review, transfer
-from kb.db import session_factory
+from kb.curation import accounts, quality, review, transfer
+from kb.core.db import session_factory
 from kb.ingest import IngestError, ingest
-from kb.models import CURATOR, PUBLISHED, Practice
+from kb.core.models import CURATOR, PUBLISHED, Practice
 
 from conftest import CORPUS, CURATION
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from kb.cli import cli
-from kb.db import transaction
+from kb.core.db import transaction
 from kb.ingest import IngestError, ingest
-from kb.models import (CURATOR, Area, ChecklistItem, GlossaryTerm, Practice, PracticeCountry,
+from kb.core.models import (CURATOR, Area, ChecklistItem, GlossaryTerm, Practice, PracticeCountry,
                        QualityIndicator, Reference, SuccessFactor, area_reference)
 
 from conftest import CORPUS, CURATION
@@ -151,7 +151,7 @@ def test_english_wording_and_activities_are_checked_against_the_handbook(
 def test_a_database_of_an_older_kb_gains_the_new_columns_and_keeps_its_rows(tmp_path):
     from sqlalchemy import inspect, text
 
-    from kb.db import create_schema, make_engine
+    from kb.core.db import create_schema, make_engine
 
     from conftest import as_before_migrations, migrated
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from kb import judgments
+from kb.evaluation import judgments
 from kb.cli import cli
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"

@@ -20,10 +20,10 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
-from kb import migrations
+from kb.core import migrations
 from kb.cli import cli
-from kb.db import SchemaError, create_schema, make_engine, session_factory
-from kb.models import (Assessment, Base, Curator, Practice, PracticeChange, QualityScore,
+from kb.core.db import SchemaError, create_schema, make_engine, session_factory
+from kb.core.models import (Assessment, Base, Curator, Practice, PracticeChange, QualityScore,
                        RateCounter)
 
 POSTGRES = os.environ.get("KB_TEST_POSTGRES_URL")
@@ -107,7 +107,7 @@ ROWS = {
 
 
 def previous_release_models():
-    """kb.models as of c71bc86, imported as a module of its own (its own declarative Base)."""
+    """kb.core.models as of c71bc86, imported as a module of its own (its own declarative Base)."""
     spec = importlib.util.spec_from_file_location("models_c71bc86", FIXTURES / "models_c71bc86.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its string annotations are resolved in its module

@@ -11,10 +11,11 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
-from kb import accounts, assess, quality, review, transfer
-from kb.db import create_schema, make_engine, session_factory
+from kb.curation import accounts, quality, review, transfer
+from kb.assessment import assess
+from kb.core.db import create_schema, make_engine, session_factory
 from kb.ingest import ingest
-from kb.models import Base, Practice
+from kb.core.models import Base, Practice
 from kb.search import LocalSearch, build_index, load_documents
 
 from conftest import CORPUS, CURATION, as_before_migrations, migrated
@@ -86,7 +87,7 @@ def test_assessment_curators_quality_and_transfer_on_postgresql(pg):
 def test_a_database_of_an_older_kb_is_upgraded_on_postgresql(pg):
     from sqlalchemy import inspect, text
 
-    from kb.models import Area, ChecklistItem
+    from kb.core.models import Area, ChecklistItem
     ingest(CORPUS, pg, CURATION)
     with session_factory(pg)() as session:  # earlier tests here added curators' practices
         practices = session.scalar(select(func.count()).select_from(Practice))

@@ -17,11 +17,12 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from kb import accounts, assess, review
-from kb import db as kb_db
-from kb.db import session_factory
+from kb.curation import accounts, review
+from kb.assessment import assess
+from kb.core import db as kb_db
+from kb.core.db import session_factory
 from kb.ingest import ingest
-from kb.models import Practice, RateCounter
+from kb.core.models import Practice, RateCounter
 
 from conftest import CORPUS, CURATION
 

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from kb.evaluation import evaluate, load_queries
+from kb.evaluation.metrics import evaluate, load_queries
 from kb.search import DocKey, Document, Filters, IndexUnavailable, LocalSearch, build_index
 from kb.search.store import current_folder
 
@@ -171,7 +171,7 @@ def test_pagination(tiny):
 
 
 def test_changes_are_searchable_at_commit_and_builds_stay_untouched(tmp_path, engine, embedder):
-    from kb.db import session_factory
+    from kb.core.db import session_factory
     build_index(tmp_path, TINY[:2], embedder)
     folder = current_folder(tmp_path)
     files = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}

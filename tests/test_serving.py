@@ -13,8 +13,8 @@ import threading
 import time
 
 import pytest
-from kb.db import make_engine, session_factory
-from kb.models import PUBLISHED, Practice
+from kb.core.db import make_engine, session_factory
+from kb.core.models import PUBLISHED, Practice
 from kb.search import DocKey, Document, Filters, LocalSearch
 from kb.search.store import current_folder, current_name
 
@@ -93,7 +93,7 @@ def test_threads_search_while_others_publish_and_unpublish(copy, embedder):
 
 def test_concurrent_publishes_through_the_workflow_are_all_searchable(copy, embedder):
     """20 practices published by 4 threads at once: none lost (Whoosh's lock lost 9 of 20)."""
-    from kb import review
+    from kb.curation import review
     url, root = copy
     engine = make_engine(url)
     service = LocalSearch(root, embedder, engine)
@@ -132,9 +132,9 @@ def test_concurrent_publishes_through_the_workflow_are_all_searchable(copy, embe
 CRASH = textwrap.dedent("""
     import os, signal, sys
     import sqlalchemy.event
-    from kb import review
-    from kb.db import make_engine, session_factory
-    from kb.models import Practice
+    from kb.curation import review
+    from kb.core.db import make_engine, session_factory
+    from kb.core.models import Practice
     from kb.search import LocalSearch, default_embedder
     import kb.search.service as service_module
     url, root, step = sys.argv[1:4]
@@ -260,7 +260,7 @@ def test_kb_index_while_a_service_reads_switches_without_errors(copy, embedder, 
     engine = make_engine(url)
     service = LocalSearch(root, embedder, engine)
     old = service.generation()
-    from kb import review
+    from kb.curation import review
     key = DocKey.practice("laipni-lugti-majas")
     with session_factory(engine)() as session:  # a change before the build, and it includes it
         record = session.get(Practice, key.id)

@@ -150,8 +150,8 @@ def test_recommendations_api_errors(client, body, message):
 
 def test_recommendations_prefer_practices_that_do_what_the_item_calls_for(app, monkeypatch):
     """area-1-06 asks for feedback mechanisms: its practices carry out "feedback"."""
-    import kb.recommend as recommend
-    from kb.db import session_factory
+    import kb.assessment.recommend as recommend
+    from kb.core.db import session_factory
     from kb.web.services import search_service
     with app.app_context(), session_factory(app.extensions["kb.engine"])() as session:
         index = search_service().pinned()
@@ -170,13 +170,13 @@ def test_recommendations_prefer_practices_that_do_what_the_item_calls_for(app, m
     ([], ("feedback",), 0.0),
 ])
 def test_activity_match(wanted, carried_out, match):
-    from kb.recommend import activity_match
+    from kb.assessment.recommend import activity_match
     assert activity_match(wanted, carried_out) == match
 
 
 def test_an_items_ranking_is_searched_once_per_index(app, monkeypatch):
-    import kb.recommend as recommend
-    from kb.db import session_factory
+    import kb.assessment.recommend as recommend
+    from kb.core.db import session_factory
     from kb.web.services import search_service
     monkeypatch.setattr(recommend, "_CACHE", type(recommend._CACHE)())
     with app.app_context(), session_factory(app.extensions["kb.engine"])() as session:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from kb.db import transaction
+from kb.core.db import transaction
 from kb.ingest.areas import parse_area
 from kb.ingest.checklists import parse_general_checklist
 from kb.ingest.clean import clean_lines

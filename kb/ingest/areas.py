@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from kb.ingest.blocks import HEADING, TEXT, URL, Block, to_blocks
 from kb.ingest.clean import Line, is_heading, is_lower_start
+from kb.core.vocabulary import slugify
 from kb.ingest.records import (AreaRecord, ChecklistItemRecord, ChecklistRecord,
-                               SuccessFactorRecord, sentence_case, slugify)
+                               SuccessFactorRecord, sentence_case)
 from kb.ingest.sections import AREA_TITLE, HandbookFormatError
 
 FACTOR = re.compile(r"^([A-ZĀČĒĢĪĶĻŅŠŪŽ][^:.;]{2,100}):\s+(\S.*)$")

@@ -4,7 +4,8 @@ from __future__ import annotations
 import re
 
 from kb.ingest.clean import Line
-from kb.ingest.records import GlossaryTermRecord, slugify
+from kb.core.vocabulary import slugify
+from kb.ingest.records import GlossaryTermRecord
 from kb.ingest.sections import HandbookFormatError
 
 ENTRY = re.compile(r"^([A-ZĀČĒĢĪĶĻŅŠŪŽ][\w ]{1,60}?):\s+(\S.*)$")

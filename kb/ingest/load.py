@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from kb.ingest.curation import CurationError
 from kb.ingest.records import Handbook
-from kb.models import (CURATOR, HANDBOOK, Activity, Area, Checklist, ChecklistItem, GlossaryTerm,
+from kb.core.models import (CURATOR, HANDBOOK, Activity, Area, Checklist, ChecklistItem, GlossaryTerm,
                        GuidingQuestion, Need, Practice, PracticeActivity, PracticeCountry,
                        PracticeNeed,
                        QualityDomain, QualityIndicator, Reference, SuccessFactor, area_reference)

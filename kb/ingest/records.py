@@ -1,19 +1,9 @@
 """Plain records the parser produces and the loader writes: the handbook, structured."""
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 
-_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ı": "i", "ß": "ss", "ø": "o", "Ø": "O"})
 
-
-def slugify(text: str, max_length: int = 80) -> str:
-    """ASCII slug of ``text``: the same text always gives the same slug."""
-    ascii_text = unicodedata.normalize("NFKD", text.translate(_FOLD))
-    ascii_text = ascii_text.encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
-    return slug[:max_length].rstrip("-")
 
 
 def sentence_case(heading: str) -> str:

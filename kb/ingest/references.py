@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from kb.ingest.blocks import HEADING, URL, Block
 from kb.ingest.curation import Curation, CurationError
-from kb.ingest.records import ReferenceRecord, slugify
+from kb.core.vocabulary import slugify
+from kb.ingest.records import ReferenceRecord
 from kb.ingest.sections import HandbookFormatError
 
 YEAR = re.compile(r"(?:19|20)\d\d")

@@ -12,11 +12,10 @@ import typing
 from functools import cache
 from typing import Annotated
 
-from babel import Locale
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
-COUNTRIES = frozenset(code for code in Locale("en").territories
-                      if len(code) == 2 and code.isalpha())
+from kb.core.vocabulary import COUNTRIES
+
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kb.config import setting
+from kb.core.config import setting
 from kb.search.build import build_index
 from kb.search.changes import last_seq, prune
 from kb.search.dense import EmbedderError, make_embedder

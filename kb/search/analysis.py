@@ -8,11 +8,12 @@ Index and query pass through the same analyzer, so both sides always agree.
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from whoosh.analysis import (STOP_WORDS, Filter, LowercaseFilter, RegexTokenizer,
                              StemmingAnalyzer, StopFilter)
+
+from kb.core.vocabulary import fold
 
 TOKEN = r"\w+(?:[.'’-]\w+)*"
 
@@ -35,11 +36,6 @@ viņa viņi viņu šajā šī šie šis šo tiek tika var varētu arī jau ko ka
 """.split())
 
 
-def fold(text: str) -> str:
-    """Lower-case ``text`` and strip its diacritics: 'Mājoklis Ļubļinā' -> 'majoklis lublina'."""
-    text = text.lower().replace("ł", "l").replace("ı", "i").replace("ß", "ss")
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 FOLDED_STOP_WORDS = frozenset(fold(w) for w in LATVIAN_STOP_WORDS)

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from kb.models import SearchChange
+from kb.core.models import SearchChange
 from kb.search.documents import DocKey, Document
 
 WRITER_LOCK = 0x6B62_5345  # PostgreSQL advisory lock of change-log writers ("kbSE")

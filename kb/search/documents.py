@@ -10,7 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kb.models import (PUBLISHED, Area, Checklist, ChecklistItem, GlossaryTerm, Need, Practice,
+from kb.core.models import (PRACTICE_LOADS, PUBLISHED, Area, Checklist, ChecklistItem, GlossaryTerm, Need, Practice,
                        Reference, SuccessFactor)
 
 TYPES = ("practice", "reference", "success_factor", "checklist_item", "glossary_term", "area")
@@ -132,9 +132,7 @@ def load_documents(session: Session) -> list[Document]:
     docs: list[Document] = []
     needs = {n.code: n for n in session.scalars(select(Need))}
     practices = session.scalars(
-        select(Practice).where(Practice.status == PUBLISHED)
-        .options(selectinload(Practice.countries), selectinload(Practice.needs),
-                 selectinload(Practice.activities))
+        select(Practice).where(Practice.status == PUBLISHED).options(*PRACTICE_LOADS)
         .order_by(Practice.position, Practice.id))
     docs += [practice_document(p, needs) for p in practices]
     for r in session.scalars(select(Reference).options(selectinload(Reference.areas))

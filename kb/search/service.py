@@ -26,7 +26,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from kb.models import PUBLISHED, Practice
+from kb.core.models import PUBLISHED, Practice
 from kb.search import changes
 from kb.search.build import embed_passages
 from kb.search.dense import Embedder

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask, request
 from flask_babel import get_locale
 
-from kb.config import setting
+from kb.core.config import setting
 from kb.web.extensions import babel, csrf, login_manager
 
 LANGUAGES = ("lv", "en")

@@ -8,7 +8,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import select
 
-from kb.models import Activity, Need
+from kb.core.models import Activity, Need
 from kb.web.services import db
 
 

@@ -6,8 +6,8 @@ import re
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from kb.ingest.curation import COUNTRIES
-from kb.models import Activity, Need, SuccessFactor
+from kb.core.vocabulary import COUNTRIES
+from kb.core.models import Activity, Need, SuccessFactor
 from kb.search import TYPES, Filters
 from kb.web.errors import BadParameter
 from kb.web.services import db

@@ -1,7 +1,7 @@
 """Records as JSON-ready dicts: one shape for the API and for every page's JSON twin."""
 from __future__ import annotations
 
-from kb.models import Area, Checklist, GlossaryTerm, Practice, QualityDomain, Reference
+from kb.core.models import Area, Checklist, GlossaryTerm, Practice, QualityDomain, Reference
 from kb.search import Hit
 
 

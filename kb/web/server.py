@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication
 
-from kb.config import setting
+from kb.core.config import setting
 
 TIMEOUT = 120  # seconds a worker may stay silent (opening a large index at start)
 

@@ -5,7 +5,7 @@ import threading
 
 from flask import Flask, current_app, g
 
-from kb.db import make_engine, session_factory
+from kb.core.db import make_engine, session_factory
 from kb.search import IndexUnavailable, LocalSearch, SearchReader, SearchService, default_embedder
 from kb.web.errors import Unavailable
 

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 from flask import jsonify, request
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
 
-from kb.models import (Area, Checklist, ChecklistItem, GlossaryTerm, Practice, PracticeCountry,
-                       PUBLISHED, QualityDomain, Reference, SuccessFactor)
+from kb.core.models import (Area, Checklist, ChecklistItem, GlossaryTerm, Practice, Reference, SuccessFactor)
 from kb.web import params
+from kb import catalogue
 from kb.web.api import bp
+from kb.web.lookups import get_area, get_practice
 from kb.web.api.openapi import spec
-from kb.recommend import UnknownItems, recommend
-from kb.web.errors import BadParameter, NotFound
+from kb.assessment.recommend import UnknownItems, recommend
+from kb.web.errors import BadParameter
 from kb.web.serialize import (area_json, checklist_json, criteria_json, glossary_json, hit_json,
                               practice_json, reference_json)
 from kb.search import IndexUnavailable
@@ -52,13 +52,6 @@ def search():
                     "results": [hit_json(h) for h in results.hits], "facets": results.facets})
 
 
-def get_practice(practice_id: str) -> Practice:
-    practice = db().get(Practice, practice_id)
-    if practice is None or practice.status != PUBLISHED:
-        raise NotFound(f"no practice with id {practice_id!r}", "id")
-    return practice
-
-
 @bp.get("/practices")
 def practices():
     """List published practices with their full text, filtered by area and country."""
@@ -66,18 +59,7 @@ def practices():
     area = params.integer(args, "area", None, 1, 6)
     country = params.country(args)
     limit, offset = params.paging(args, default_limit=20)
-    query = select(Practice).where(Practice.status == PUBLISHED)
-    if area:
-        query = query.where(Practice.area_id == area)
-    if country:
-        query = query.where(Practice.id.in_(
-            select(PracticeCountry.practice_id).where(PracticeCountry.country == country)))
-    total = db().scalar(select(func.count()).select_from(query.subquery()))
-    rows = db().scalars(query.options(selectinload(Practice.countries), selectinload(Practice.needs),
-                                      selectinload(Practice.activities),
-                                      selectinload(Practice.success_factor))
-                        .order_by(Practice.area_id, Practice.position, Practice.id)
-                        .limit(limit).offset(offset))
+    total, rows = catalogue.practices(db(), area, country, limit, offset)
     return jsonify({"total": total, "results": [practice_json(p) for p in rows]})
 
 
@@ -87,17 +69,10 @@ def practice(practice_id: str):
     return jsonify(practice_json(get_practice(practice_id)))
 
 
-def get_area(number: int) -> Area:
-    area = db().get(Area, number)
-    if area is None:
-        raise NotFound(f"no key area {number}; areas are 1 to 6", "n")
-    return area
-
-
 @bp.get("/areas")
 def areas():
     """The six key areas."""
-    return jsonify({"areas": [area_json(a) for a in db().scalars(select(Area).order_by(Area.id))]})
+    return jsonify({"areas": [area_json(a) for a in catalogue.areas(db())]})
 
 
 @bp.get("/areas/<int:number>")
@@ -109,31 +84,25 @@ def area(number: int):
 @bp.get("/checklists")
 def checklists():
     """Every checklist with its items: the six areas' and the general one (area null)."""
-    rows = db().scalars(select(Checklist).options(selectinload(Checklist.items)))
-    ordered = sorted(rows, key=lambda c: (c.area_id is None, c.area_id or 0, c.position))
-    return jsonify({"areas": [checklist_json(c) for c in ordered]})
+    return jsonify({"areas": [checklist_json(c) for c in catalogue.checklists(db())]})
 
 
 @bp.get("/references")
 def references():
     """Every reference ("Uzziniet vairāk"), with the areas that list it."""
-    rows = db().scalars(select(Reference).options(selectinload(Reference.areas))
-                        .order_by(Reference.position))
-    return jsonify({"references": [reference_json(r) for r in rows]})
+    return jsonify({"references": [reference_json(r) for r in catalogue.references(db())]})
 
 
 @bp.get("/glossary")
 def glossary():
     """The glossary."""
-    rows = db().scalars(select(GlossaryTerm).order_by(GlossaryTerm.position))
-    return jsonify({"terms": [glossary_json(t) for t in rows]})
+    return jsonify({"terms": [glossary_json(t) for t in catalogue.glossary(db())]})
 
 
 @bp.get("/criteria")
 def criteria():
     """The quality criteria: domains, guiding questions, indicators."""
-    rows = db().scalars(select(QualityDomain).order_by(QualityDomain.id))
-    return jsonify({"domains": [criteria_json(d) for d in rows]})
+    return jsonify({"domains": [criteria_json(d) for d in catalogue.criteria(db())]})
 
 
 @bp.post("/recommendations")

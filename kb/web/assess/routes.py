@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from kb import assess
-from kb.models import Area
-from kb.recommend import per_item
+from kb.assessment import assess
+from kb.core.models import Area
+from kb.assessment.recommend import per_item
 from kb.web.assess import bp
 from kb.web.errors import BadParameter, NotFound, wants_json
 from kb.web.services import db, search_reader

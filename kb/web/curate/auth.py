@@ -6,7 +6,7 @@ from functools import wraps
 from flask import Flask, abort, jsonify, redirect, request, url_for
 from flask_login import current_user
 
-from kb.models import Curator
+from kb.core.models import Curator
 from kb.web.errors import error_body
 from kb.web.extensions import login_manager
 from kb.web.services import db

@@ -7,7 +7,7 @@ from wtforms import (EmailField, PasswordField, SelectField, SelectMultipleField
                      TextAreaField, widgets)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from kb.accounts import EMAIL
+from kb.curation.accounts import EMAIL
 
 try:  # WTForms >= 3.3 wants choice objects; older versions take (value, label) pairs
     from wtforms.fields.choices import SelectChoice as _SelectChoice

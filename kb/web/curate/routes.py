@@ -10,12 +10,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from kb import accounts, quality, review
-from kb.config import setting
-from kb.ingest.curation import COUNTRIES
-from kb.models import PUBLISHED, Activity, Area, Curator, Need, Practice, SuccessFactor
+from kb.curation import accounts, quality, review
+from kb.core.config import setting
+from kb.core.vocabulary import COUNTRIES
+from kb.core.models import PRACTICE_LOADS, PUBLISHED, Activity, Area, Curator, Need, Practice, SuccessFactor
 from kb.web.curate import bp
 from kb.web.curate.forms import LoginForm, PracticeForm, ReviewForm, SuggestForm, choice
 from kb.web.errors import KbHTTPError, NotFound
@@ -79,10 +78,8 @@ def logout():
 # -- the queue ---------------------------------------------------------------------------------
 
 def _queue_data() -> dict:
-    rows = db().scalars(select(Practice).where(Practice.source == "curator").options(
-        selectinload(Practice.countries), selectinload(Practice.needs),
-        selectinload(Practice.activities), selectinload(Practice.success_factor))
-        .order_by(Practice.updated_at.desc()))
+    rows = db().scalars(select(Practice).where(Practice.source == "curator")
+                        .options(*PRACTICE_LOADS).order_by(Practice.updated_at.desc()))
     groups = {"pending": [], "changes_requested": [], "published": [], "rejected": []}
     for p in rows:
         groups.setdefault(p.status, []).append(

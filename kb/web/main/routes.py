@@ -6,12 +6,11 @@ from collections import Counter
 
 from flask import jsonify, render_template, request
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from kb.models import (PUBLISHED, Area, GlossaryTerm, Practice, PracticeCountry, QualityDomain,
-                       SuccessFactor)
+from kb.core.models import (SuccessFactor)
 from kb.web import params
-from kb.web.api.routes import get_area, get_practice
+from kb import catalogue
+from kb.web.lookups import get_area, get_practice
 from kb.web.errors import NotFound, Unavailable, wants_json
 from kb.web.helpers import localized
 from kb.web.main import bp
@@ -30,22 +29,16 @@ def render_page(template: str, data: dict, **context):
     return render_template(template, **data, **context)
 
 
-def _published():
-    return select(Practice).where(Practice.status == PUBLISHED).options(
-        selectinload(Practice.countries), selectinload(Practice.needs),
-        selectinload(Practice.activities), selectinload(Practice.success_factor))
-
-
 @bp.get("/")
 def home():
     """Search box; browse by key area, country, need and activity, with counts."""
-    practices = db().scalars(_published()).all()
+    practices = db().scalars(catalogue.published()).all()
     per_area = Counter(p.area_id for p in practices)
     per_country = Counter(c for p in practices for c in p.country_codes)
     per_need = Counter(n for p in practices for n in p.need_codes)
     per_activity = Counter(a for p in practices for a in p.activity_codes)
     areas = [{**area_json(a), "practices": per_area.get(a.id, 0)}
-             for a in db().scalars(select(Area).order_by(Area.id))]
+             for a in catalogue.areas(db())]
     return render_page("home.html", {
         "areas": areas, "countries": dict(per_country.most_common()),
         "needs": dict(per_need.most_common()), "activities": dict(per_activity.most_common()),
@@ -89,8 +82,7 @@ def practice(practice_id: str):
 def area(number: int):
     """A key area: motto, introduction, benefits, success factors, checklists, practices, references."""
     a = get_area(number)
-    practices = db().scalars(_published().where(Practice.area_id == number)
-                             .order_by(Practice.position)).all()
+    practices = db().scalars(catalogue.published(area=number)).all()
     data = {"area": area_json(a, full=True),
             "practices": [practice_json(p, full=False) for p in practices],
             "references": [reference_json(r) for r in a.references]}
@@ -101,9 +93,7 @@ def area(number: int):
 def country(code: str):
     """The practices of one country."""
     code = code.upper()
-    practices = db().scalars(_published().where(Practice.id.in_(
-        select(PracticeCountry.practice_id).where(PracticeCountry.country == code)))
-        .order_by(Practice.area_id, Practice.position)).all()
+    practices = db().scalars(catalogue.published(country=code)).all()
     if not practices:
         raise NotFound(f"no practices in country {code!r}", "code")
     return render_page("country.html", {"country": code,
@@ -113,12 +103,12 @@ def country(code: str):
 @bp.get("/glossary")
 def glossary():
     """The glossary."""
-    terms = db().scalars(select(GlossaryTerm).order_by(GlossaryTerm.position))
-    return render_page("glossary.html", {"terms": [glossary_json(t) for t in terms]})
+    return render_page("glossary.html",
+                       {"terms": [glossary_json(t) for t in catalogue.glossary(db())]})
 
 
 @bp.get("/criteria")
 def criteria():
     """The quality-assessment criteria."""
-    domains = db().scalars(select(QualityDomain).order_by(QualityDomain.id))
-    return render_page("criteria.html", {"domains": [criteria_json(d) for d in domains]})
+    return render_page("criteria.html",
+                       {"domains": [criteria_json(d) for d in catalogue.criteria(db())]})

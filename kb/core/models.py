@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, LargeBinary, String, Table,
                         Text)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
 
 HANDBOOK = "handbook"  # Practice.source of records that `kb ingest` owns
 CURATOR = "curator"    # Practice.source of records that curators own; ingest never touches them
@@ -16,7 +16,7 @@ PUBLISHED = "published"  # Practice.status of practices that search shows
 PENDING = "pending"
 REJECTED = "rejected"
 CHANGES_REQUESTED = "changes_requested"
-STATUSES = (PENDING, PUBLISHED, REJECTED, CHANGES_REQUESTED)
+REVIEW_STATUSES = (PENDING, PUBLISHED, REJECTED, CHANGES_REQUESTED)
 
 
 def utcnow() -> datetime:
@@ -389,3 +389,9 @@ class SearchChange(Base):
     dim: Mapped[int] = mapped_column(Integer, default=0)
     vectors: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# What showing, exporting or indexing a practice needs, loaded with it (one query per relation
+# rather than one per practice): `select(Practice).options(*PRACTICE_LOADS)`.
+PRACTICE_LOADS = (selectinload(Practice.countries), selectinload(Practice.needs),
+                  selectinload(Practice.activities), selectinload(Practice.success_factor))

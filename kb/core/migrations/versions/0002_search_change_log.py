@@ -1,4 +1,4 @@
-"""Search change log: the search_change table (kb.models.SearchChange).
+"""Search change log: the search_change table (kb.core.models.SearchChange).
 
 Revision ID: 0002
 Revises: 0001

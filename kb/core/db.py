@@ -8,9 +8,9 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from kb import migrations
-from kb.config import setting
-from kb.migrations import SchemaError
+from kb.core import migrations
+from kb.core.config import setting
+from kb.core.migrations import SchemaError
 
 __all__ = ["SchemaError", "check_schema", "create_schema", "make_engine", "session_factory",
            "transaction"]

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kb.config import setting
-from kb.models import GuidingQuestion, Practice, QualityDomain, QualityScore
+from kb.core.config import setting
+from kb.core.models import GuidingQuestion, Practice, QualityDomain, QualityScore
 
 VALUES = {"met": 1.0, "partly": 0.5, "not_met": 0.0, "unknown": None}
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kb.models import ChecklistItem, Practice
+from kb.core.models import ChecklistItem, Practice
 from kb.search import DocKey, Filters, SearchReader
 from kb.search.snippets import matched_words
 

@@ -6,7 +6,7 @@ Create Date: 2026-12-01
 """
 from alembic import op
 
-from kb.migrations.baseline import metadata
+from kb.core.migrations.baseline import metadata
 
 revision = "0001"
 down_revision = None
@@ -16,7 +16,7 @@ depends_on = None
 
 def upgrade() -> None:
     # checkfirst=False: a table already there means the database is not empty, and an empty
-    # database is the only one this revision runs on (kb.migrations.legacy adopts the others).
+    # database is the only one this revision runs on (kb.core.migrations.legacy adopts the others).
     metadata.create_all(op.get_bind(), checkfirst=False)
 
 

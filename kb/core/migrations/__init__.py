@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from kb.migrations import baseline
+from kb.core.migrations import baseline
 
 HERE = Path(__file__).resolve().parent
 # pg_advisory_xact_lock key ("kbdb"): one `kb db upgrade` at a time per PostgreSQL database.
@@ -140,12 +140,12 @@ def upgrade(engine: Engine, revision: str = "head") -> Upgrade:
     """Create kb's tables in an empty database, or upgrade them to ``revision``, in one transaction.
 
     A database that a kb before migrations made (kb's tables, no alembic_version) is first
-    brought to the baseline by :mod:`kb.migrations.legacy` and stamped with it; rows are kept.
+    brought to the baseline by :mod:`kb.core.migrations.legacy` and stamped with it; rows are kept.
     """
     from alembic import command
     from alembic.util import CommandError
 
-    from kb.migrations import legacy
+    from kb.core.migrations import legacy
     head()  # inconsistent revisions fail here, before anything is changed
     with migration_engine(engine) as migrator, migrator.begin() as connection:
         lock(connection)
@@ -166,7 +166,7 @@ def compare(engine: Engine) -> list:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from kb.models import Base
+    from kb.core.models import Base
     with engine.connect() as connection:
         return compare_metadata(MigrationContext.configure(connection), Base.metadata)
 

@@ -11,9 +11,9 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb.ingest.curation import COUNTRIES
-from kb.ingest.records import slugify
-from kb.models import (CHANGES_REQUESTED, CURATOR, PENDING, PUBLISHED, REJECTED, Activity,
+from kb.core.vocabulary import COUNTRIES
+from kb.core.vocabulary import slugify
+from kb.core.models import (CHANGES_REQUESTED, CURATOR, PENDING, PUBLISHED, REJECTED, Activity,
                        Curator, Need, Practice, PracticeActivity, PracticeChange, PracticeCountry,
                        PracticeNeed, SuccessFactor)
 

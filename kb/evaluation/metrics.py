@@ -153,7 +153,7 @@ def load_items(path: Path) -> list[EvalItem]:
 
 def evaluate_recommendations(index: SearchReader, session, items: list[EvalItem], k: int = 5) -> dict:
     """Precision@k of the recommendations for each item alone, averaged; and the ceiling."""
-    from kb.recommend import recommend
+    from kb.assessment.recommend import recommend
 
     precision, ceiling = [], []
     for item in items:

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from kb.models import (Area, Assessment, AssessmentAnswer, AssessmentNote, Checklist,
+from kb.core.models import (Area, Assessment, AssessmentAnswer, AssessmentNote, Checklist,
                        ChecklistItem)
 
 PAGES = ("1", "2", "3", "4", "5", "6", "general")
-STATUSES = ("met", "unmet", "na")
+ANSWERS = ("met", "unmet", "na")
 ORGANISATION_TYPES = ("municipality", "ngo", "faith", "education", "business", "other")
 NOTE_LIMIT = 5000
 ORGANISATION_LIMIT = 200
@@ -95,9 +95,9 @@ def save_page(session: Session, assessment: Assessment, page: str, answers: dict
     unknown = sorted(set(answers) - items)
     if unknown:
         raise AssessmentError(f"items not on this page: {', '.join(unknown[:5])}", "answers")
-    bad = sorted(i for i, s in answers.items() if s not in STATUSES)
+    bad = sorted(i for i, s in answers.items() if s not in ANSWERS)
     if bad:
-        raise AssessmentError(f"an answer must be one of {', '.join(STATUSES)} ({bad[0]})", bad[0])
+        raise AssessmentError(f"an answer must be one of {', '.join(ANSWERS)} ({bad[0]})", bad[0])
     _lock_for_saving(session, assessment)
     saved = answers_of(assessment)
     result = SaveResult()

@@ -6,11 +6,11 @@ import io
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from kb import review
-from kb.models import CURATOR, HANDBOOK, PUBLISHED, Practice, PracticeChange
+from kb.curation import review
+from kb import catalogue
+from kb.core.models import CURATOR, HANDBOOK, PUBLISHED, Practice, PracticeChange
 
 FIELDS = ("id", "title", "title_en", "organisation", "city", "countries", "area",
           "success_factor", "needs", "activities", "text", "summary_en", "urls", "contact",
@@ -27,10 +27,7 @@ def practice_record(p: Practice) -> dict:
 
 
 def published(session: Session) -> list[Practice]:
-    return list(session.scalars(select(Practice).where(Practice.status == PUBLISHED).options(
-        selectinload(Practice.countries), selectinload(Practice.needs),
-        selectinload(Practice.activities))
-        .order_by(Practice.area_id, Practice.position, Practice.id)))
+    return list(session.scalars(catalogue.published()))
 
 
 def export_jsonl(session: Session) -> str:

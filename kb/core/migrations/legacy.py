@@ -11,13 +11,13 @@ from __future__ import annotations
 from sqlalchemy import JSON, inspect, literal, text
 from sqlalchemy.engine import Connection
 
-from kb.migrations import SchemaError
-from kb.migrations.baseline import metadata
+from kb.core.migrations import SchemaError
+from kb.core.migrations.baseline import metadata
 
 
 def bring_to_baseline(connection: Connection) -> list[str]:
     """Create the baseline's missing tables, columns and indexes; return what was added."""
-    from kb.models import Base
+    from kb.core.models import Base
     inspector = inspect(connection)
     tables = set(inspector.get_table_names())
     newer = sorted(tables & set(Base.metadata.tables) - set(metadata.tables))

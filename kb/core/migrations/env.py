@@ -1,16 +1,16 @@
-"""Alembic's environment for kb: runs the revisions on the connection kb.migrations hands over.
+"""Alembic's environment for kb: runs the revisions on the connection kb.core.migrations hands over.
 
-kb.migrations.upgrade opens that connection inside one transaction, so a failed upgrade changes
-nothing (PostgreSQL and, through kb.migrations.migration_engine, SQLite).
+kb.core.migrations.upgrade opens that connection inside one transaction, so a failed upgrade changes
+nothing (PostgreSQL and, through kb.core.migrations.migration_engine, SQLite).
 """
 from alembic import context
 
-from kb.migrations import lock
-from kb.models import Base
+from kb.core.migrations import lock
+from kb.core.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("kb's migrations run through `kb db upgrade` (kb.migrations.upgrade), "
+    raise RuntimeError("kb's migrations run through `kb db upgrade` (kb.core.migrations.upgrade), "
                        "which hands Alembic its connection; there is no alembic.ini")
 context.configure(
     connection=connection,

@@ -1,0 +1,27 @@
+"""Vocabularies every layer shares: country codes, folding to ASCII, slugs."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from babel import Locale
+
+# ISO 3166-1 alpha-2 codes, from Babel's locale data (names come from it in the UI language).
+COUNTRIES = frozenset(code for code in Locale("en").territories
+                      if len(code) == 2 and code.isalpha())
+
+# Letters NFKD does not take apart into a base letter and a mark.
+_LETTERS = str.maketrans({"ł": "l", "ı": "i", "ß": "ss", "ø": "o", "đ": "d", "ħ": "h"})
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` and strip its diacritics: 'Mājoklis Ļubļinā' -> 'majoklis lublina'."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().translate(_LETTERS))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """ASCII slug of ``text``: the same text always gives the same slug."""
+    ascii_text = fold(text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    return slug[:max_length].rstrip("-")

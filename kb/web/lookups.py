@@ -1,0 +1,23 @@
+"""Lookups that answer 404 (pages and API alike) when the record is not in the catalogue."""
+from __future__ import annotations
+
+from kb import catalogue
+from kb.core.models import Area, Practice
+from kb.web.errors import NotFound
+from kb.web.services import db
+
+
+def get_practice(practice_id: str) -> Practice:
+    """A published practice, or 404."""
+    found = catalogue.practice(db(), practice_id)
+    if found is None:
+        raise NotFound(f"no practice with id {practice_id!r}", "id")
+    return found
+
+
+def get_area(number: int) -> Area:
+    """A key area, or 404."""
+    found = catalogue.area(db(), number) if 1 <= number <= 1_000_000 else None
+    if found is None:
+        raise NotFound(f"no key area {number}; areas are 1 to 6", "n")
+    return found
