@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: run test install translations clean
+.PHONY: run test install translations messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
+
+# After changing UI strings: collect them (N_ marks facet labels in kb/search/facets.py) and
+# update the .po files; translate, commit, and `make` compiles them.
+messages: | $(BIN)/python
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o kb/web/translations/messages.pot .
+	$(BIN)/pybabel update -i kb/web/translations/messages.pot -d kb/web/translations
 
 # The .po files are committed; the .mo files are built from them.
 translations: | $(BIN)/python

@@ -122,20 +122,43 @@ def index() -> None:
                f"{meta['build_seconds']} s -> {folder}")
 
 
-def _check_code(engine, model, value: str | None, option: str) -> None:
-    """Refuse a need, activity or success factor the database does not know, listing some."""
-    from sqlalchemy import select
+def facet_options(command):
+    """One option per facet of the registry (kb.search.facets), parsed and checked as the web
+    app does; values of a vocabulary are checked against the database in the command."""
+    from kb.search import FACETS, FILTER_FIELDS, TYPES
 
+    def parser(facet):
+        def parse(_ctx, _param, value):
+            try:
+                return facet.parse(value) if value not in (None, "") else None
+            except ValueError as exc:
+                raise click.BadParameter(str(exc)) from None
+        return parse
+
+    for name, facet in reversed(list(zip(FILTER_FIELDS, FACETS))):
+        if facet.several:
+            option = click.option(f"--{facet.name}", name, multiple=True, type=click.Choice(TYPES),
+                                  help=f"{facet.help} (repeatable)")
+        elif facet.schema.get("type") == "integer":
+            option = click.option(f"--{facet.name}", name, help=facet.help, type=click.IntRange(
+                facet.schema.get("minimum"), facet.schema.get("maximum")))
+        else:
+            option = click.option(f"--{facet.name}", name, help=facet.help, callback=parser(facet))
+        command = option(command)
+    return command
+
+
+def _check_codes(engine, filters) -> None:
+    """Refuse a vocabulary value (need, activity, success factor) the database does not know."""
     from kb.core.db import session_factory
-    if not value:
-        return
-    key = model.__mapper__.primary_key[0]
     with session_factory(engine)() as session:
-        if session.get(model, value) is None:
-            codes = session.scalars(select(key).order_by(key)).all()
-            raise click.BadParameter(f"unknown value {value!r}; use one of "
-                                     f"{', '.join(codes[:40])}" + (" ..." if len(codes) > 40 else ""),
-                                     param_hint=option)
+        for facet, values in filters.selected():
+            known = facet.codes(session) if facet.codes else None
+            if known is not None and values[0] not in known:
+                raise click.BadParameter(f"unknown value {values[0]!r}; use one of "
+                                         f"{', '.join(known[:40])}" + (" ..." if len(known) > 40
+                                                                      else ""),
+                                         param_hint=f"--{facet.name}")
 
 
 def _plain(snippet: str) -> str:
@@ -145,41 +168,26 @@ def _plain(snippet: str) -> str:
 
 @cli.command()
 @click.argument("query", default="")
-@click.option("--type", "types", multiple=True, type=click.Choice(
-    ["practice", "reference", "success_factor", "checklist_item", "glossary_term", "area"]),
-    help="Only this record type (repeatable).")
-@click.option("--area", type=click.IntRange(1, 6), help="Only this key area (1-6).")
-@click.option("--country", type=str, help="Only this country (ISO 3166-1 alpha-2, e.g. PL).")
-@click.option("--need", type=str, help="Only this need (e.g. housing; see corpus/needs.toml).")
-@click.option("--activity", type=str,
-              help="Only this activity (e.g. mentoring; see corpus/activities.toml).")
-@click.option("--factor", type=str, help="Only this success factor ID.")
+@facet_options
 @click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True,
               help="Results to show.")
 @click.option("--offset", type=click.IntRange(0), default=0, help="Results to skip.")
 @click.option("--mode", type=click.Choice(["hybrid", "lexical", "dense"]), default="hybrid",
               show_default=True, help="Retriever(s) to use.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def search(query, types, area, country, need, activity, factor, limit, offset, mode,
-           as_json) -> None:
+def search(query, limit, offset, mode, as_json, **facets) -> None:
     """Search good practices and everything else in the handbook."""
-    from kb.core.models import Activity, Need, SuccessFactor
     from kb.search import Filters
 
     with user_errors():
         if len(query) > 1000:
             raise click.BadParameter("at most 1000 characters", param_hint="QUERY")
-        country = country.upper() if country else None
-        if country and not re.fullmatch(r"[A-Z]{2}", country):
-            raise click.BadParameter("an ISO 3166-1 alpha-2 code such as PL", param_hint="--country")
+        filters = Filters(**{name: tuple(v) if isinstance(v, (tuple, list)) else v
+                             for name, v in facets.items()})
         engine = _engine()
-        for model, value, option in ((Need, need, "--need"), (Activity, activity, "--activity"),
-                                     (SuccessFactor, factor, "--factor")):
-            _check_code(engine, model, value, option)
+        _check_codes(engine, filters)
         index = _open_current(engine)
-        results = index.search(query, Filters(tuple(types), area, country, factor, need,
-                                              activity=activity),
-                               limit=limit, offset=offset, mode=mode)
+        results = index.search(query, filters, limit=limit, offset=offset, mode=mode)
     if as_json:
         click.echo(json.dumps({
             "query": results.query, "total": results.total,

@@ -14,12 +14,13 @@ from kb.search.changes import last_seq, prune
 from kb.search.dense import EmbedderError, make_embedder
 from kb.search.documents import (TYPES, DocKey, Document, corpus_hash, load_documents,
                                  practice_document)
-from kb.search.results import FACETS, Filters, Hit, Results
+from kb.search.facets import FACETS, FILTER_FIELDS, Facet
+from kb.search.results import Filters, Hit, Results
 from kb.search.service import LocalSearch, SearchReader, SearchService
 from kb.search.snapshot import FUSIONS, MODES
 from kb.search.store import IndexUnavailable
 
-__all__ = ["TYPES", "FACETS", "FUSIONS", "MODES", "DocKey", "Document", "EmbedderError",
+__all__ = ["TYPES", "FACETS", "FILTER_FIELDS", "Facet", "FUSIONS", "MODES", "DocKey", "Document", "EmbedderError",
            "Filters", "Hit", "IndexUnavailable", "LocalSearch", "Results", "SearchReader",
            "SearchService", "build_index", "corpus_hash", "default_embedder", "last_seq",
            "load_documents", "open_search", "practice_document", "prune"]

@@ -21,6 +21,7 @@ from whoosh.searching import Searcher
 from kb.search.analysis import (TOKEN, english_analyzer, folded_analyzer, latvian_analyzer,
                                 truncating_analyzer)
 from kb.search.documents import DocKey, Document
+from kb.search.facets import FACETS
 
 # Field boosts: title > organisation > text; the unstemmed and English fields back them up.
 SEARCH_FIELDS = {
@@ -47,8 +48,7 @@ def make_schema() -> Schema:
     lv, exact, en = latvian_analyzer(), folded_analyzer(), english_analyzer()
     return Schema(
         key=ID(stored=True, unique=True),
-        type=ID(), area=KEYWORD(commas=True), country=KEYWORD(commas=True),
-        factor=ID(), need=KEYWORD(commas=True), quality=ID(), activity=KEYWORD(commas=True),
+        **{f.name: KEYWORD(commas=True) if f.multi else ID() for f in FACETS},
         title=TEXT(analyzer=lv),
         title_exact=TEXT(analyzer=exact),
         organisation=TEXT(analyzer=lv),
@@ -62,9 +62,7 @@ def make_schema() -> Schema:
 
 
 def _fields(doc: Document) -> dict:
-    return dict(key=str(doc.key), type=doc.type, area=",".join(map(str, doc.areas)),
-                country=",".join(doc.countries), factor=doc.factor, need=",".join(doc.needs),
-                quality="good" if doc.good_practice else "", activity=",".join(doc.activities),
+    return dict(key=str(doc.key), **{f.name: ",".join(f.values(doc)) for f in FACETS},
                 title=doc.title, title_exact=doc.title, organisation=doc.organisation,
                 text=doc.text, text_exact=doc.text, english=doc.english,
                 needs_lv=doc.need_terms, needs_en=doc.need_terms,
@@ -235,14 +233,8 @@ class LexicalView:
         return sorted(scored, key=lambda item: -item[1])
 
     @staticmethod
-    def filter_query(types=(), area=None, country=None, factor=None, need=None,
-                     quality=None, activity=None) -> Query | None:
+    def filter_query(filters) -> Query | None:
         """The Whoosh query of a search's filters (None: no filter)."""
-        parts: list[Query] = []
-        if types:
-            parts.append(Or([Term("type", t) for t in types]))
-        for field, value in (("area", area), ("country", country), ("factor", factor),
-                             ("need", need), ("quality", quality), ("activity", activity)):
-            if value not in (None, ""):
-                parts.append(Term(field, str(value)))
+        parts = [Or([Term(f.name, v) for v in values]) if len(values) > 1 else Term(f.name, values[0])
+                 for f, values in filters.selected()]
         return And(parts) if parts else None

@@ -1,11 +1,10 @@
-"""What a search returns, and the filters it takes: small value types (bm25s' `Results`)."""
+"""What a search returns: small value types (bm25s' `Results`)."""
 from __future__ import annotations
 
 from typing import NamedTuple
 
-from kb.search.documents import DocKey, Document
-
-FACETS = ("type", "area", "country", "factor", "need", "activity", "quality")
+from kb.search.documents import DocKey
+from kb.search.facets import FACETS, Filters  # noqa: F401 - a search's filters come with it
 
 
 class Hit(NamedTuple):
@@ -29,26 +28,3 @@ class Results(NamedTuple):
     total: int
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
-
-
-class Filters(NamedTuple):
-    types: tuple[str, ...] = ()
-    area: int | None = None
-    country: str | None = None
-    factor: str | None = None
-    need: str | None = None
-    quality: str | None = None  # "good": only practices scored good practice
-    activity: str | None = None
-
-    def accepts(self, doc: Document) -> bool:
-        return ((not self.types or doc.type in self.types)
-                and (self.area is None or self.area in doc.areas)
-                and (not self.country or self.country in doc.countries)
-                and (not self.factor or self.factor == doc.factor)
-                and (not self.need or self.need in doc.needs)
-                and (not self.quality or doc.good_practice)
-                and (not self.activity or self.activity in doc.activities))
-
-    @property
-    def empty(self) -> bool:
-        return self == Filters()

@@ -202,7 +202,7 @@ class Snapshot:
         rankings: dict[str, list[tuple[DocKey, float]]] = {}
         if mode in ("hybrid", "lexical"):
             rankings["lexical"] = self.lexical.search(
-                query, CANDIDATES, LexicalView.filter_query(*filters))
+                query, CANDIDATES, LexicalView.filter_query(filters))
         if mode in ("hybrid", "dense"):
             rankings["dense"] = self._dense_like(like, filters) if like is not None else \
                 self.dense_ranking(query_vectors(), filters)
@@ -260,18 +260,11 @@ class Snapshot:
         return [self.hit(k, s, ("dense",), "") for k, s in self.nearest(centre, limit, allowed)]
 
     def _facets(self, keys) -> dict[str, dict[str, int]]:
-        counts = {name: Counter() for name in FACETS}
+        counts = {f.name: Counter() for f in FACETS}
         for key in keys:
             doc = self.documents[key]
-            counts["type"][doc.type] += 1
-            counts["area"].update(str(a) for a in doc.areas)
-            counts["country"].update(doc.countries)
-            if doc.factor:
-                counts["factor"][doc.factor] += 1
-            counts["need"].update(doc.needs)
-            counts["activity"].update(doc.activities)
-            if doc.good_practice:
-                counts["quality"]["good"] += 1
+            for f in FACETS:
+                counts[f.name].update(f.values(doc))
         return {name: dict(c.most_common()) for name, c in counts.items()}
 
     def hit(self, key: DocKey, score: float, found: tuple[str, ...], query: str) -> Hit:

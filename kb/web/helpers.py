@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import select
 
+from kb.search import FACETS
 from kb.core.models import Activity, Need
 from kb.web.services import db
 
@@ -66,6 +67,7 @@ def url_with(endpoint: str | None = None, **changes) -> str:
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(country_name=country_name, need_label=need_label,
                                  activity_label=activity_label, localized=localized,
+                                 facet_registry=FACETS,
                                  url_with=url_with, locale=lambda: str(get_locale()))
     app.jinja_env.filters["snippet_html"] = lambda s: Markup(s)  # escaped by kb.search.snippets
     app.jinja_env.filters.update(need_label=need_label, activity_label=activity_label)

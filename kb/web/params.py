@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from kb.core.vocabulary import COUNTRIES
-from kb.core.models import Activity, Need, SuccessFactor
-from kb.search import TYPES, Filters
+from kb.search import FACETS, FILTER_FIELDS, Facet, Filters
+from kb.search.facets import BY_NAME
 from kb.web.errors import BadParameter
 from kb.web.services import db
 
@@ -36,54 +34,34 @@ def query_text(args: MultiDict) -> str:
     return q.replace("\x00", " ")
 
 
-def types(args: MultiDict) -> tuple[str, ...]:
-    values = [t for raw in args.getlist("type") for t in raw.split(",") if t.strip()]
-    unknown = [t for t in values if t not in TYPES]
-    if unknown:
-        raise BadParameter(f"unknown type {unknown[0]!r}; use one of {', '.join(TYPES)}", "type")
-    return tuple(dict.fromkeys(values))
-
-
 def country(args: MultiDict) -> str | None:
-    raw = args.get("country", "").strip()
-    if not raw:
-        return None
-    code = raw.upper()
-    if not re.fullmatch(r"[A-Z]{2}", code) or code not in COUNTRIES:
-        raise BadParameter(f"country must be an ISO 3166-1 alpha-2 code such as PL, got {raw!r}",
-                           "country")
-    return code
+    """An ISO 3166-1 alpha-2 country code (for /api/practices)."""
+    return _one(args, BY_NAME["country"])
 
 
-def _vocabulary_code(args: MultiDict, name: str, model) -> str | None:
-    """A code of a controlled vocabulary (needs, activities), or a 400 listing the codes."""
-    raw = args.get(name, "").strip()
-    if raw and db().get(model, raw) is None:
-        codes = ", ".join(db().scalars(select(model.code).order_by(model.position)))
-        raise BadParameter(f"unknown {name} {raw!r}; use one of {codes}", name)
-    return raw or None
+def _one(args: MultiDict, facet: Facet):
+    values = _values(args, facet)
+    return values[0] if values else None
 
 
-def need(args: MultiDict) -> str | None:
-    return _vocabulary_code(args, "need", Need)
-
-
-def activity(args: MultiDict) -> str | None:
-    return _vocabulary_code(args, "activity", Activity)
-
-
-def factor(args: MultiDict) -> str | None:
-    raw = args.get("factor", "").strip()
-    if raw and db().get(SuccessFactor, raw) is None:
-        raise BadParameter(f"unknown success factor {raw!r}", "factor")
-    return raw or None
-
-
-def quality(args: MultiDict) -> str | None:
-    raw = args.get("quality", "").strip()
-    if raw not in ("", "good"):
-        raise BadParameter(f"quality must be \"good\", got {raw!r}", "quality")
-    return raw or None
+def _values(args: MultiDict, facet: Facet) -> list:
+    """The facet's parsed values: several comma-separated or repeated where it allows that."""
+    raws = [args.get(facet.name, "")] if not facet.several else args.getlist(facet.name)
+    parts = [p.strip() for raw in raws for p in (raw.split(",") if facet.several else [raw])]
+    values = []
+    for part in filter(None, parts):
+        try:
+            values.append(facet.parse(part))
+        except ValueError as exc:
+            raise BadParameter(f"{facet.name} {exc}", facet.name) from None
+    if facet.codes is not None and values:
+        known = facet.codes(db())
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            listed = ", ".join(known[:60]) + (" ..." if len(known) > 60 else "")
+            raise BadParameter(f"unknown {facet.name} {unknown[0]!r}; use one of {listed}",
+                               facet.name)
+    return list(dict.fromkeys(values))
 
 
 def sort(args: MultiDict) -> str:
@@ -94,9 +72,9 @@ def sort(args: MultiDict) -> str:
 
 
 def filters(args: MultiDict) -> Filters:
-    return Filters(types=types(args), area=integer(args, "area", None, 1, 6),
-                   country=country(args), factor=factor(args), need=need(args),
-                   quality=quality(args), activity=activity(args))
+    """The search's filters: one parameter per facet of the registry (kb.search.facets)."""
+    return Filters(**{name: tuple(_values(args, f)) if f.several else _one(args, f)
+                      for name, f in zip(FILTER_FIELDS, FACETS)})
 
 
 def paging(args: MultiDict, default_limit: int = 10) -> tuple[int, int]:

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of the JSON API."""
 from __future__ import annotations
 
-from kb.search import TYPES
+from kb.search import FACETS, TYPES
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -37,15 +37,7 @@ def spec() -> dict:
             "/api/search": _get("Search all record types", [
                 _param("q", {"type": "string", "maxLength": 1000},
                        "Plain words and \"phrases\"; empty lists every record matching the filters."),
-                _param("type", {"type": "string", "enum": list(TYPES)},
-                       "Record type (repeat or comma-separate for several); default all."),
-                area, country,
-                _param("factor", {"type": "string"}, "Success factor ID."),
-                _param("need", {"type": "string"}, "Need code (see corpus/needs.toml)."),
-                _param("activity", {"type": "string"},
-                       "Activity code (see corpus/activities.toml)."),
-                _param("quality", {"type": "string", "enum": ["good"]},
-                       "Only practices curators scored a good practice."),
+                *(_param(f.name, f.schema, f.help) for f in FACETS),
                 _param("sort", {"type": "string", "enum": ["relevance", "quality"]},
                        "Order by relevance (default) or quality score."),
                 limit, offset], {"$ref": "#/components/schemas/SearchResults"}, errors=(400, 503)),

@@ -58,9 +58,7 @@ def search():
     factors = {f.id: localized(f, "name") for f in db().scalars(select(SuccessFactor))}
     data = {"query": q, "total": results.total, "page": page, "pages": pages,
             "results": [hit_json(h) for h in results.hits], "facets": results.facets,
-            "filters": {"type": list(filters.types), "area": filters.area,
-                        "country": filters.country, "factor": filters.factor, "need": filters.need,
-                        "activity": filters.activity, "quality": filters.quality}}
+            "filters": filters.as_dict()}
     return render_page("search.html", data, factor_names=factors)
 
 

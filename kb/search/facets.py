@@ -1,0 +1,141 @@
+"""The facets: one declaration each, from which everything about filtering follows.
+
+A `Facet` says which document attribute it reads, whether a document has one value or several,
+how a parameter is parsed and checked, its label and its API schema. From `FACETS` follow the
+`Filters` type and its `accepts`, the lexical index's fields and filter query, the facet counts,
+the web's parameter parsing, the OpenAPI parameters, the CLI's options and the facet list on
+the search page (in the manner of datasette's filters and facets registries).
+
+Adding a facet: declare it here, and give documents the attribute it reads
+(`kb.search.documents`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, make_dataclass
+from typing import Any, Callable, Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kb.core.models import Activity, Need, SuccessFactor
+from kb.core.vocabulary import COUNTRIES
+from kb.search.documents import TYPES, Document
+
+
+def N_(text: str) -> str:
+    """Marks a label for translation (the web layer translates it when it shows it)."""
+    return text
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str                  # the parameter, the facet's key in results, the lexical field
+    attribute: str             # the Document attribute it reads
+    label: str                 # English; translated where shown
+    help: str                  # what the parameter does (OpenAPI, CLI --help)
+    schema: dict               # the parameter's JSON schema (OpenAPI)
+    multi: bool = False        # a document has several values (areas, countries, needs)
+    several: bool = False      # a filter may ask for several values (any of them)
+    parse: Callable[[str], Any] = str.strip  # raw text -> value; ValueError says what is wrong
+    codes: Callable[[Session], list[str]] | None = None  # the values there are, to check against
+    derive: Callable[[Any], tuple[str, ...]] | None = None  # attribute -> values, when not plain
+
+    def values(self, doc: Document) -> tuple[str, ...]:
+        """The values a document has for this facet, as text."""
+        raw = getattr(doc, self.attribute)
+        if self.derive is not None:
+            return self.derive(raw)
+        if self.multi:
+            return tuple(str(v) for v in raw)
+        return (str(raw),) if raw not in (None, "") else ()
+
+
+def _type(raw: str) -> str:
+    if raw not in TYPES:
+        raise ValueError(f"unknown type {raw!r}; use one of {', '.join(TYPES)}")
+    return raw
+
+
+def _country(raw: str) -> str:
+    code = raw.strip().upper()
+    if code not in COUNTRIES:
+        raise ValueError(f"must be an ISO 3166-1 alpha-2 code such as PL, got {raw!r}")
+    return code
+
+
+def _area(raw: str) -> int:
+    text = raw.strip()
+    if not text.isdigit() or len(text) > 3 or not 1 <= int(text) <= AREAS:
+        raise ValueError(f"must be a key area from 1 to {AREAS}, got {raw[:20]!r}")
+    return int(text)
+
+
+def _quality(raw: str) -> str:
+    if raw.strip() != "good":
+        raise ValueError(f"must be \"good\", got {raw[:20]!r}")
+    return "good"
+
+
+def _codes(key, *order) -> Callable[[Session], list[str]]:
+    return lambda session: list(session.scalars(select(key).order_by(*order)))
+
+
+AREAS = 6  # the handbook's key areas
+
+FACETS: tuple[Facet, ...] = (
+    Facet("type", "type", N_("Record type"), "Record type (repeat or comma-separate for "
+          "several); default all.",
+          {"type": "array", "items": {"type": "string", "pattern":
+                                      f"^({'|'.join(TYPES)})(,({'|'.join(TYPES)}))*$"}},
+          several=True, parse=_type),
+    Facet("area", "areas", N_("Key area"), f"Key area 1-{AREAS}.",
+          {"type": "integer", "minimum": 1, "maximum": AREAS}, multi=True, parse=_area),
+    Facet("country", "countries", N_("Country"), "ISO 3166-1 alpha-2 country code.",
+          {"type": "string", "pattern": "^[A-Za-z]{2}$"}, multi=True, parse=_country),
+    Facet("factor", "factor", N_("Success factor"), "Success factor ID.", {"type": "string"},
+          codes=_codes(SuccessFactor.id, SuccessFactor.area_id, SuccessFactor.position)),
+    Facet("need", "needs", N_("Need"), "Need code (see corpus/needs.toml).", {"type": "string"},
+          multi=True, codes=_codes(Need.code, Need.position)),
+    Facet("activity", "activities", N_("Activity"),
+          "Activity code (see corpus/activities.toml).", {"type": "string"}, multi=True,
+          codes=_codes(Activity.code, Activity.position)),
+    Facet("quality", "good_practice", N_("Quality"),
+          "Only practices curators scored a good practice.", {"type": "string", "enum": ["good"]},
+          parse=_quality, derive=lambda good: ("good",) if good else ()),
+)
+BY_NAME = {f.name: f for f in FACETS}
+
+
+class _FiltersBase:
+    """What a search is restricted to: for each facet a value (or None), AND across facets;
+    ``types`` may hold several record types (any of them)."""
+
+    def selected(self) -> Iterator[tuple[Facet, tuple[str, ...]]]:
+        """Each facet that restricts, with the values (as text) a document may have."""
+        for f in FACETS:
+            value = getattr(self, _field(f))
+            if f.several and value:
+                yield f, tuple(str(v) for v in value)
+            elif not f.several and value not in (None, ""):
+                yield f, (str(value),)
+
+    def accepts(self, doc: Document) -> bool:
+        return all(not set(f.values(doc)).isdisjoint(values) for f, values in self.selected())
+
+    @property
+    def empty(self) -> bool:
+        return next(self.selected(), None) is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, _field(f)) for f in FACETS}
+
+
+def _field(f: Facet) -> str:
+    return "types" if f.name == "type" else f.name
+
+
+Filters = make_dataclass(
+    "Filters", [(_field(f), Any, field(default=() if f.several else None)) for f in FACETS],
+    bases=(_FiltersBase,), frozen=True, namespace={"__module__": __name__})
+Filters.__doc__ = _FiltersBase.__doc__
+FILTER_FIELDS = tuple(f.name for f in fields(Filters))
