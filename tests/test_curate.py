@@ -20,9 +20,8 @@ GOOD = {"title": "Rīgas valodu kafejnīca", "countries": ["LV"], "area": "5",
 
 
 @pytest.fixture()
-def session(engine):
-    ingest(CORPUS, engine, CURATION)
-    with session_factory(engine)() as session:
+def session(handbook_db):
+    with session_factory(handbook_db)() as session:
         yield session
 
 
@@ -165,14 +164,14 @@ def test_import_reports_bad_lines_and_imports_nothing(session):
     assert session.get(Practice, "laba") is None
 
 
-def test_ingest_never_overwrites_curator_work(session, engine, people):
+def test_ingest_never_overwrites_curator_work(session, handbook_db, people):
     practice = review.submit(session, {**GOOD, "title": "Humans in the Loop Rīgā"}, people[0], "curator")
     session.commit()
-    ingest(CORPUS, engine, CURATION)
+    ingest(CORPUS, handbook_db, CURATION)
     session.expire_all()
     assert session.get(Practice, practice.id).title == "Humans in the Loop Rīgā"
     # A curator's practice that took an ID a handbook practice needs stops ingest, untouched.
     session.get(Practice, "humans-in-the-loop").source = CURATOR
     session.commit()
     with pytest.raises(IngestError, match="belongs to a curator"):
-        ingest(CORPUS, engine, CURATION)
+        ingest(CORPUS, handbook_db, CURATION)

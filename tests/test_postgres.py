@@ -1,7 +1,7 @@
 """The same records and workflows on PostgreSQL (KB_DATABASE_URL may name any database).
 
-Runs when KB_TEST_POSTGRES_URL names an empty database, as .ci/run sets it up; the tests
-drop and recreate kb's tables there.
+Runs when KB_TEST_POSTGRES_URL names a database, as .ci/run sets it up; each test has a schema
+of its own there (made and dropped by the test), so none sees another's rows.
 """
 from __future__ import annotations
 
@@ -15,34 +15,38 @@ from kb.curation import accounts, quality, review, transfer
 from kb.assessment import assess
 from kb.core.db import create_schema, make_engine, session_factory
 from kb.ingest import ingest
-from kb.core.models import Base, Practice
+from kb.core.models import Practice
 from kb.search import LocalSearch, build_index, load_documents
 
 from conftest import CORPUS, CURATION, as_before_migrations, migrated
+from databases import postgres_schema
 
 URL = os.environ.get("KB_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not URL, reason="set KB_TEST_POSTGRES_URL (.ci/run does)")
 
 
-@pytest.fixture(scope="module")
-def pg():
-    from sqlalchemy import create_engine, text
-    raw = create_engine(URL)
-    Base.metadata.drop_all(raw)
-    with raw.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    raw.dispose()
-    engine = migrated(URL)
-    assert engine.dialect.name == "postgresql"
-    yield engine
-    engine.dispose()
+@pytest.fixture()
+def pg_empty():
+    """kb's tables, empty, in a schema of the test's own."""
+    with postgres_schema("kb_pg") as url:
+        engine = migrated(url)
+        assert engine.dialect.name == "postgresql"
+        yield engine
+        engine.dispose()
 
 
-def test_ingest_is_idempotent_on_postgresql(pg):
-    first = ingest(CORPUS, pg, CURATION)
-    second = ingest(CORPUS, pg, CURATION)
+@pytest.fixture()
+def pg(pg_empty):
+    """The handbook ingested, in a schema of the test's own."""
+    ingest(CORPUS, pg_empty, CURATION)
+    return pg_empty
+
+
+def test_ingest_is_idempotent_on_postgresql(pg_empty):
+    first = ingest(CORPUS, pg_empty, CURATION)
+    second = ingest(CORPUS, pg_empty, CURATION)
     assert first.load.counts == second.load.counts and not second.load.removed
-    with session_factory(pg)() as session:
+    with session_factory(pg_empty)() as session:
         assert session.scalar(select(func.count()).select_from(Practice)) == 62
         assert session.get(Practice, "humans-in-the-loop").country_codes == ["BG"]
 
@@ -75,7 +79,8 @@ def test_assessment_curators_quality_and_transfer_on_postgresql(pg):
                       for q in d.questions for i in q.indicators]
         assert quality.save_scores(session, practice, {i: "met" for i in indicators},
                                    janis.id).good_practice
-        assert [c.action for c in review.history(session, practice.id)] == ["submitted", "publish"]
+        assert [c.action for c in review.history(session, practice.id)] == [
+            "submitted", "publish", "scored"]  # score changes are kept in the history
         exported = transfer.export_jsonl(session)
         assert exported.count("\n") == 63
         session.commit()
@@ -96,7 +101,7 @@ def test_a_database_of_an_older_kb_is_upgraded_on_postgresql(pg):
         connection.execute(text("ALTER TABLE checklist_item DROP COLUMN keywords_en"))
         connection.execute(text("ALTER TABLE area DROP COLUMN title_en"))
     create_schema(pg)  # `kb db upgrade`
-    upgraded = make_engine(URL)
+    upgraded = make_engine(pg.url.render_as_string(hide_password=False))
     try:
         assert "keywords_en" in {c["name"] for c in inspect(upgraded).get_columns("checklist_item")}
         with session_factory(upgraded)() as session:

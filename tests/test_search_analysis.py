@@ -84,7 +84,11 @@ def test_rrf_and_weighted_fusion():
     fused = rrf(rankings)
     assert [k for k, _, _ in fused] == ["b", "a", "c"]
     assert dict((k, found) for k, _, found in fused)["b"] == ("lexical", "dense")
-    lexical_first = rrf(rankings, weights={"lexical": 1.0, "dense": 0.1})
+    # Plain RRF puts c (first for dense) above a (second for lexical); weighting lexical 10:1
+    # swaps them.
+    split = {"lexical": [("b", 9.0), ("a", 5.0)], "dense": [("c", 0.9), ("b", 0.8)]}
+    assert [k for k, _, _ in rrf(split)] == ["b", "c", "a"]
+    lexical_first = rrf(split, weights={"lexical": 1.0, "dense": 0.1})
     assert [k for k, _, _ in lexical_first] == ["b", "a", "c"]
     scores = {k: s for k, s, _ in weighted(rankings, {"lexical": 0.5, "dense": 0.5})}
     assert scores == {"a": 0.5, "b": 0.5, "c": 0.0}

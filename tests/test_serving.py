@@ -18,16 +18,14 @@ from kb.core.models import PUBLISHED, Practice
 from kb.search import DocKey, Document, Filters, LocalSearch
 from kb.search.store import current_folder, current_name
 
-from serving import copy_handbook
-
 QUERIES = ["mājoklis bēgļu ģimenēm", "majoklis beglu gimenem", "valodas kursi",
            "psychological support", "mentoring for women", "darba meklēšana", "bērni skolā"]
 
 
 @pytest.fixture()
-def copy(tmp_path, handbook_engine, handbook_index_root):
+def copy(handbook_copy):
     """A writable copy of the ingested, indexed handbook: (database url, index root)."""
-    return copy_handbook(tmp_path / "data", handbook_engine, handbook_index_root)
+    return handbook_copy
 
 
 def practice(n: int, word: str) -> Document:

@@ -28,7 +28,7 @@ def test_health(client):
 
 def test_search_contract(client):
     body = client.get("/api/search?q=housing+for+refugee+families&type=practice&limit=5").get_json()
-    assert set(body) == {"query", "total", "results", "facets"}
+    assert set(body) == {"query", "total", "results", "facets", "closest"}
     assert body["query"] == "housing for refugee families" and len(body["results"]) == 5
     hit = body["results"][0]
     assert {"id", "type", "title", "snippet", "score", "area", "country", "success_factor"} <= set(hit)

@@ -8,6 +8,12 @@ import pytest
 from conftest import csrf_from
 
 
+@pytest.fixture()
+def client(writable_client):
+    """Assessments are saved: every test here has a copy of the handbook of its own."""
+    return writable_client
+
+
 def start(client, organisation="Rīgas dome") -> str:
     response = client.post("/assess", data={"organisation": organisation,
                                             "organisation_type": "municipality",

@@ -21,10 +21,32 @@ def test_pages_render_in_latvian_by_default(client, url, text):
 
 
 def test_every_page_has_a_json_twin(client):
-    for url in ["/", "/search?q=mājoklis", "/practices/humans-in-the-loop", "/areas/4",
-                "/countries/GR", "/glossary", "/criteria"]:
+    def twin(url):
         response = client.get(url + ("&" if "?" in url else "?") + "format=json")
-        assert response.is_json, url
+        assert response.status_code == 200 and response.is_json, url
+        return response.get_json()
+
+    home = twin("/")  # what the page shows, as data: the same records and counts
+    assert home["practices"] == 62 and [a["area"] for a in home["areas"]] == [1, 2, 3, 4, 5, 6]
+    assert sum(a["practices"] for a in home["areas"]) == 62 and home["countries"]["GR"] == 4
+    search = twin("/search?q=mājoklis")
+    assert search["query"] == "mājoklis" and (search["page"], len(search["results"])) == (1, 10)
+    assert search["total"] > 10 and any("<mark>" in r["snippet"] for r in search["results"])
+    practice = twin("/practices/humans-in-the-loop")
+    assert practice["practice"]["id"] == "humans-in-the-loop" and practice["area"]["area"] == 1
+    assert practice["practice"]["text"].startswith("Bulgārijā Humans in the Loop")
+    assert practice["related"] and "humans-in-the-loop" not in {r["id"] for r in practice["related"]}
+    area = twin("/areas/4")["area"]
+    assert area["area"] == 4 and len(area["success_factors"]) == 5
+    assert [c["title"].startswith("Īpašs kontrolsaraksts") for c in area["checklists"]] == [False, True]
+    country = twin("/countries/GR")
+    assert country["country"] == "GR" and len(country["practices"]) == 4
+    assert all("GR" in p["country"] for p in country["practices"])
+    terms = twin("/glossary")["terms"]
+    assert len(terms) == 19 and "Patvēruma meklētājs" in {t["term"] for t in terms}
+    domains = twin("/criteria")["domains"]
+    assert domains[0]["name"] == "Iekļautība un līdzdalība"
+    assert sum(len(q["indicators"]) for d in domains for q in d["questions"]) == 34
     assert client.get("/areas/2", headers={"Accept": "application/json"}).get_json()["area"]["area"] == 2
 
 

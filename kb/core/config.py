@@ -6,6 +6,7 @@ setting is documented in exactly one place.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,11 +19,18 @@ class Setting:
     default: str
     help: str
     type: type = str
+    secret: bool = False  # masked wherever settings are shown
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("KB_DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'kb.sqlite3'}",
             "SQLAlchemy database URL; any backend SQLAlchemy supports (SQLite, PostgreSQL)."),
+    Setting("KB_DATABASE_READ_URL", "",
+            "Optional read replica of KB_DATABASE_URL (PostgreSQL) that search reads from; "
+            "writes, and searches with it empty, use KB_DATABASE_URL."),
+    Setting("KB_SEARCH_BACKEND", "local",
+            "`local`: the search index is a folder on this machine (KB_INDEX_DIR); `postgres`: "
+            "tables in the PostgreSQL database (pgvector), shared by every app server."),
     Setting("KB_CORPUS", str(ROOT / "corpus" / "handbook.lv.txt"),
             "Handbook text that `kb ingest` reads when no path is given."),
     Setting("KB_CURATION_DIR", str(ROOT / "corpus"),
@@ -35,7 +43,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Threads for the embedder (OpenMP/torch); one keeps query latency steady on 2 cores.", int),
     Setting("KB_SECRET_KEY", "",
             "Secret for sessions and CSRF; when empty, one is generated once into "
-            "instance/secret_key (mode 0600) and shared by every worker."),
+            "instance/secret_key (mode 0600) and shared by every worker.", secret=True),
     Setting("KB_QUALITY_DOMAIN_MIN", "50",
             "Good practice: every quality domain scores at least this many percent.", float),
     Setting("KB_QUALITY_OVERALL_MIN", "70",
@@ -44,6 +52,14 @@ SETTINGS: tuple[Setting, ...] = (
             "Failed logins per account or address within 15 minutes before login is refused.", int),
     Setting("KB_SUGGESTIONS_PER_HOUR", "5",
             "Public practice suggestions accepted per address per hour.", int),
+    Setting("KB_SECURE_COOKIES", "auto",
+            "`on`: session cookies only over HTTPS (Secure); `off`: never; `auto`: when the "
+            "request came over HTTPS (directly, or as a trusted proxy says)."),
+    Setting("KB_SESSION_HOURS", "12",
+            "A curator's session ends this many hours after logging in.", float),
+    Setting("KB_TRUSTED_PROXIES", "0",
+            "Reverse proxies in front of kb whose X-Forwarded-For/-Proto/-Host are believed "
+            "(werkzeug ProxyFix); 0 when kb is reached directly.", int),
 )
 
 
@@ -57,6 +73,15 @@ def setting(name: str):
             except ValueError as exc:
                 raise ValueError(f"{name} must be {s.type.__name__}, got {raw!r}") from exc
     raise KeyError(name)
+
+
+def shown(name: str) -> str:
+    """A setting's value as `kb settings` shows it: secrets and URL passwords masked."""
+    spec = next(s for s in SETTINGS if s.name == name)
+    value = str(setting(name))
+    if spec.secret:
+        return "***" if value else ""
+    return re.sub(r"(://[^:/@]+:)[^@/]+@", r"\1***@", value)  # a password in a URL
 
 
 def as_dict() -> dict:

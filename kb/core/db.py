@@ -29,8 +29,10 @@ def make_engine(url: str | None = None, *, check: bool = True) -> Engine:
     sqlite = parsed.get_backend_name() == "sqlite"
     # SQLite serialises writers: a writer waits up to 30 s for another (several workers, a
     # `kb import` beside the server) instead of failing with "database is locked" after 5 s.
+    # hide_parameters: an error's message (and so a logged traceback) never carries the values
+    # of a statement -- note texts, emails.
     engine = create_engine(url, connect_args={"timeout": 30} if sqlite else {},
-                           pool_pre_ping=not sqlite)
+                           pool_pre_ping=not sqlite, hide_parameters=True)
     if sqlite:
         # SQLite leaves foreign keys off unless asked, and other databases enforce them.
         event.listen(engine, "connect", _sqlite_foreign_keys)

@@ -17,6 +17,7 @@ PENDING = "pending"
 REJECTED = "rejected"
 CHANGES_REQUESTED = "changes_requested"
 REVIEW_STATUSES = (PENDING, PUBLISHED, REJECTED, CHANGES_REQUESTED)
+HIDDEN = "hidden"  # Practice.status of a handbook practice an admin hid; `kb ingest` keeps it so
 
 
 def utcnow() -> datetime:
@@ -129,6 +130,14 @@ class Practice(Base):
     review_reason: Mapped[str] = mapped_column(Text, default="")
     quality_overall: Mapped[float | None] = mapped_column(nullable=True)
     good_practice: Mapped[bool] = mapped_column(default=False)
+    # Curators' overlay: shown with the practice, never touched by `kb ingest` (on a handbook
+    # practice, the one text curators write).
+    correction_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # An admin hid this handbook practice (status HIDDEN): when, who, why. `kb ingest` keeps a
+    # hidden practice hidden and publishes every other handbook practice.
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    hidden_by: Mapped[int | None] = mapped_column(ForeignKey("curator.id"), nullable=True)
+    hidden_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow)
@@ -318,6 +327,9 @@ class Curator(Base):
     is_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Part of every session's identity: logging out or deactivating raises it, and every
+    # session made before -- a copied cookie too -- stops working.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     # What Flask-Login asks of a user object.
     is_authenticated = True
@@ -328,7 +340,7 @@ class Curator(Base):
         return self.active
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}.{self.session_version or 0}"
 
 
 class PracticeChange(Base):
@@ -344,6 +356,24 @@ class PracticeChange(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
 
     curator: Mapped[Curator | None] = relationship()
+
+
+class PracticeRevision(Base):
+    """A curator's change to a published practice, waiting for another curator's review.
+
+    At most one a practice (the practice is its key). Until it is approved the practice -- its
+    page, the API, search -- stays as published; approving applies ``proposed`` and deletes the
+    row, rejecting deletes it. The change log (PracticeChange) keeps the proposal and the
+    decision.
+    """
+
+    __tablename__ = "practice_revision"
+    practice_id: Mapped[str] = mapped_column(
+        ForeignKey("practice.id", ondelete="CASCADE"), primary_key=True)
+    proposed_by: Mapped[int] = mapped_column(ForeignKey("curator.id"))
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    proposed: Mapped[dict] = mapped_column(JSON, default=dict)  # field -> the proposed value
+    base: Mapped[dict] = mapped_column(JSON, default=dict)      # field -> its value when proposed
 
 
 class QualityScore(Base):

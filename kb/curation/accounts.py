@@ -7,9 +7,11 @@ read the same count: a limit checked against what `hit` returns lets exactly tha
 from __future__ import annotations
 
 import re
+import secrets
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -19,6 +21,9 @@ from kb.core.models import Curator, RateCounter
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 LOGIN_WINDOW = timedelta(minutes=15)
+ADDRESS_FACTOR = 4  # failed logins per address, over all accounts: this many times the limit
+STRIKES_WINDOW = timedelta(days=1)  # lock-outs remembered this long for the back-off
+MAX_WINDOW = timedelta(days=1)
 
 
 class AccountError(ValueError):
@@ -39,12 +44,34 @@ def add_curator(session: Session, email: str, password: str, admin: bool = False
     return curator
 
 
+def end_sessions(session: Session, curator: Curator) -> None:
+    """Every session of ``curator`` stops working (the session version is part of its id)."""
+    curator.session_version = (curator.session_version or 0) + 1
+    session.flush()
+
+
+def deactivate(session: Session, email: str) -> Curator:
+    """Refuse ``email`` from now on and end its sessions."""
+    curator = session.scalar(select(Curator).where(Curator.email == email.strip().lower()))
+    if curator is None:
+        raise AccountError(f"no curator with the email {email.strip().lower()}")
+    curator.active = False
+    end_sessions(session, curator)
+    return curator
+
+
 def authenticate(session: Session, email: str, password: str) -> Curator | None:
     curator = session.scalar(select(Curator).where(Curator.email == email.strip().lower()))
     if curator is None or not curator.active:
-        check_password_hash(generate_password_hash("x"), password)  # same time either way
+        # One hash check, as for a known email: the answer's time does not tell which exist.
+        check_password_hash(_dummy_hash(), password)
         return None
     return curator if check_password_hash(curator.password_hash, password) else None
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
 
 
 def _now() -> datetime:
@@ -53,6 +80,13 @@ def _now() -> datetime:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def backoff(session: Session, strikes_key: str) -> timedelta:
+    """The login window after ``strikes_key``'s lock-outs: 15 minutes, doubled for each
+    earlier lock-out in the last day (at most a day)."""
+    strikes = count(session, strikes_key, STRIKES_WINDOW)
+    return min(LOGIN_WINDOW * 2 ** max(strikes - 1, 0), MAX_WINDOW)
 
 
 def count(session: Session, key: str, window: timedelta) -> int:
@@ -79,6 +113,12 @@ def hit(session: Session, key: str, window: timedelta) -> int:
         set_={"count": case((over, 1), else_=table.c.count + 1),
               "window_start": case((over, now), else_=table.c.window_start)})
     return session.execute(statement.returning(table.c.count)).scalar_one()
+
+
+def undo(session: Session, key: str) -> None:
+    """Take back one event counted for ``key`` (it turned out not to count)."""
+    session.execute(update(RateCounter).where(RateCounter.key == key, RateCounter.count > 0)
+                    .values(count=RateCounter.count - 1))
 
 
 def clear(session: Session, key: str) -> None:

@@ -6,6 +6,9 @@ known; otherwise the domain is not scored. The overall score is the mean of the 
 scores. A practice is a *good practice* when every domain is scored and reaches
 KB_QUALITY_DOMAIN_MIN (default 50 %) and the overall score reaches KB_QUALITY_OVERALL_MIN
 (default 70 %).
+
+Every change of a practice's scores is kept in its change log (action "scored"): who, when,
+each indicator changed before → after, and the overall score and verdict when they changed.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kb.core.config import setting
-from kb.core.models import GuidingQuestion, Practice, QualityDomain, QualityScore
+from kb.core.models import GuidingQuestion, Practice, PracticeChange, QualityDomain, QualityScore
 
 VALUES = {"met": 1.0, "partly": 0.5, "not_met": 0.0, "unknown": None}
 
@@ -53,9 +56,10 @@ def score(values: dict[str, str], domains: list[QualityDomain],
 
 def save_scores(session: Session, practice: Practice, values: dict[str, str],
                 curator_id: int | None) -> QualityResult:
-    """Store the scores of ``practice`` and its overall score and verdict."""
+    """Store the scores of ``practice`` and its overall score and verdict; log what changed."""
     domains = domains_with_indicators(session)
-    known = {i.id for d in domains for q in d.questions for i in q.indicators}
+    order = [i.id for d in domains for q in d.questions for i in q.indicators]
+    known = set(order)
     bad = sorted(k for k in values if k not in known)
     if bad:
         raise ValueError(f"unknown quality indicators: {', '.join(bad)}")
@@ -64,14 +68,25 @@ def save_scores(session: Session, practice: Practice, values: dict[str, str],
         raise ValueError(f"a score must be one of {', '.join(VALUES)} ({wrong[0]})")
     existing = {s.indicator_id: s for s in session.scalars(
         select(QualityScore).where(QualityScore.practice_id == practice.id))}
-    for indicator_id, value in values.items():
-        row = existing.get(indicator_id)
+    changed: dict[str, list] = {}
+    for indicator_id in (i for i in order if i in values):
+        value, row = values[indicator_id], existing.get(indicator_id)
+        before = row.value if row is not None else "unknown"  # no score is an unknown one
+        if before != value:
+            changed[indicator_id] = [before, value]
         if row is None:
             session.add(QualityScore(practice_id=practice.id, indicator_id=indicator_id,
                                      value=value, curator_id=curator_id))
         elif row.value != value:
             row.value, row.curator_id = value, curator_id
     result = score({**{k: s.value for k, s in existing.items()}, **values}, domains)
+    if changed:
+        if practice.quality_overall != result.overall:
+            changed["quality_overall"] = [practice.quality_overall, result.overall]
+        if bool(practice.good_practice) != result.good_practice:
+            changed["good_practice"] = [bool(practice.good_practice), result.good_practice]
+        session.add(PracticeChange(practice_id=practice.id, curator_id=curator_id,
+                                   action="scored", fields=changed))
     practice.quality_overall = result.overall
     practice.good_practice = result.good_practice
     session.flush()

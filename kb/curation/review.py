@@ -1,29 +1,44 @@
-"""Curators' workflow: submit, edit, review (publish / reject / request changes), unpublish.
+"""Curators' workflow: submit, edit, review (publish / reject / request changes), unpublish;
+revisions of published practices; the overlay and the hiding of handbook practices.
 
-Every change is kept as a PracticeChange: who, when, which fields, before and after. A curator
-cannot publish their own submission; an admin can. Publishing changes search in the same
-transaction (`sync_search`): the decision and the search change are committed together.
+Four eyes: what the public reads has been seen by two people. A curator cannot publish a
+practice they wrote -- submitted, sent as a suggestion with their email as its contact, or
+edited since it was last published -- and a published practice is never changed by an edit:
+the edit becomes its revision (`propose`), which another curator approves (`decide_revision`),
+and until then the page, the API and search show the published text. Admins may do both alone.
+
+A handbook practice belongs to `kb ingest`: nobody changes its fields, publishes or unpublishes
+it here. Curators add an overlay that ingest keeps -- a correction note (reviewed like an edit)
+and quality scores -- and only an admin hides it, with a reason (`hide`), or shows it again.
+Who may do what to which practice is decided in one place, `check`, which `practice_for` (the
+loader every curation view uses) and every action here call.
+
+Every change is kept as a PracticeChange: who, when, which fields, before and after. Publishing
+and approving change search in the same transaction (`sync_search`): the decision and the
+search change are committed together.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kb.core.vocabulary import COUNTRIES
 from kb.core.vocabulary import slugify
-from kb.core.models import (CHANGES_REQUESTED, CURATOR, PENDING, PUBLISHED, REJECTED, Activity,
-                       Curator, Need, Practice, PracticeActivity, PracticeChange, PracticeCountry,
-                       PracticeNeed, SuccessFactor)
+from kb.core.models import (CHANGES_REQUESTED, CURATOR, HANDBOOK, HIDDEN, PENDING, PUBLISHED,
+                            REJECTED, Curator, Need, Practice, PracticeChange, PracticeRevision,
+                            utcnow)
+from kb.curation import schema
 
-LIMITS = {"title": 300, "title_en": 300, "organisation": 300, "city": 120, "text": 20_000,
-          "summary_en": 20_000, "contact": 300, "source_note": 500, "reason": 2000}
-MAX_URLS = 10
-URL = re.compile(r"^https?://[^\s<>\"']+$")
-TRACKED = ("title", "title_en", "organisation", "city", "countries", "area_id",
-           "success_factor_id", "text", "summary_en", "needs", "activities", "urls", "contact",
-           "source_note", "status", "review_reason")
+NOTE = "correction_note"  # the overlay's text: a Practice column, not a schema field
+# The change log names a field by its column (area_id, success_factor_id) as it always has.
+TRACKED = (*(stored.attribute for stored in schema.STORED.values()), "status", "review_reason",
+           NOTE)
+_ADDRESS_PART = r"[^\s@<>()\[\],;:\"']+"
+EMAIL_IN_TEXT = re.compile(rf"{_ADDRESS_PART}@{_ADDRESS_PART}")
 
 
 class ReviewError(ValueError):
@@ -35,81 +50,22 @@ class ReviewError(ValueError):
 
 
 def clean_input(session: Session, raw: dict) -> dict:
-    """Validate a submission or an edit; raise ReviewError with a message per field."""
-    errors: dict[str, str] = {}
-    values: dict = {}
-    for name, limit in LIMITS.items():
-        if name == "reason":
-            continue
-        value = str(raw.get(name, "") or "").strip()
-        if len(value) > limit:
-            errors[name] = f"at most {limit} characters ({len(value)} given)"
-        values[name] = value
-    if not values["title"]:
-        errors["title"] = "a title is required"
-    if not values["text"] and not values["summary_en"]:
-        errors["text"] = "a description is required, in Latvian and/or English"
-    countries = [c.strip().upper() for c in raw.get("countries", []) if str(c).strip()]
-    bad = [c for c in countries if c not in COUNTRIES]
-    if not countries:
-        errors["countries"] = "choose at least one country"
-    elif bad:
-        errors["countries"] = f"unknown country codes: {', '.join(bad)}"
-    values["countries"] = list(dict.fromkeys(countries))
+    """Validate a submission or an edit against the practice schema; raise ReviewError with a
+    message per field. The values are by the schema's field names (`schema.validate`)."""
     try:
-        values["area_id"] = int(raw.get("area") or 0)
-    except (TypeError, ValueError):
-        values["area_id"] = 0
-    if not 1 <= values["area_id"] <= 6:
-        errors["area"] = "choose a key area from 1 to 6"
-    factor = str(raw.get("success_factor") or "").strip() or None
-    if factor is not None:
-        found = session.get(SuccessFactor, factor)
-        if found is None or found.area_id != values["area_id"]:
-            errors["success_factor"] = "choose a success factor of the chosen key area"
-    values["success_factor_id"] = factor
-    needs = _codes(raw.get("needs", []), set(session.scalars(select(Need.code))), "needs",
-                   errors)
-    values["needs"] = sorted(set(needs))
-    # Activities keep their order (most central first). A record without the field -- a line
-    # exported before kb had activities -- leaves a practice's activities as they are.
-    values["activities"] = (_codes(raw["activities"], set(session.scalars(select(Activity.code))),
-                                   "activities", errors)
-                            if "activities" in raw else None)
-    urls = [u.strip() for u in raw.get("urls", []) if u and u.strip()]
-    bad_urls = [u for u in urls if not URL.match(u) or len(u) > 2000]
-    if bad_urls:
-        errors["urls"] = f"not a web address (http:// or https://): {bad_urls[0][:80]}"
-    elif len(urls) > MAX_URLS:
-        errors["urls"] = f"at most {MAX_URLS} addresses"
-    values["urls"] = list(dict.fromkeys(urls))
-    if errors:
-        raise ReviewError("the practice has errors", errors)
-    return values
+        return schema.validate(session, raw)
+    except ValidationError as exc:
+        raise ReviewError("the practice has errors", schema.field_errors(exc)) from None
 
 
-def _codes(raw, known: set[str], name: str, errors: dict[str, str]) -> list[str]:
-    """Vocabulary codes from a form or an import line, each once, in the order given."""
-    if not isinstance(raw, (list, tuple)) or not all(isinstance(c, str) for c in raw):
-        errors[name] = f"{name} must be a list of codes"
-        return []
-    codes = list(dict.fromkeys(c.strip() for c in raw if c.strip()))
-    unknown = [c for c in codes if c not in known]
-    if unknown:
-        errors[name] = f"unknown {name}: {', '.join(unknown)}"
-    return codes
+class NotAllowed(ReviewError):
+    """This curator may not do this to this practice (whatever the input)."""
 
 
 def _snapshot(practice: Practice) -> dict:
-    return {"title": practice.title, "title_en": practice.title_en,
-            "organisation": practice.organisation, "city": practice.city,
-            "countries": practice.country_codes, "area_id": practice.area_id,
-            "success_factor_id": practice.success_factor_id, "text": practice.text,
-            "summary_en": practice.summary_en, "needs": practice.need_codes,
-            "activities": practice.activity_codes,
-            "urls": list(practice.urls or []), "contact": practice.contact,
-            "source_note": practice.source_note, "status": practice.status,
-            "review_reason": practice.review_reason}
+    fields = {schema.STORED[name].attribute: value for name, value in schema.read(practice).items()}
+    return {**fields, "status": practice.status, "review_reason": practice.review_reason,
+            NOTE: practice.correction_note or ""}
 
 
 def _log(session: Session, practice: Practice, before: dict, curator: Curator | None,
@@ -124,18 +80,8 @@ def _log(session: Session, practice: Practice, before: dict, curator: Curator | 
 
 
 def apply_values(practice: Practice, values: dict) -> None:
-    for name in ("title", "title_en", "organisation", "city", "area_id", "success_factor_id",
-                 "text", "summary_en", "urls", "contact", "source_note"):
-        if getattr(practice, name) != values[name]:
-            setattr(practice, name, values[name])
-    if practice.country_codes != values["countries"]:
-        practice.countries = [PracticeCountry(country=c, position=i)
-                              for i, c in enumerate(values["countries"])]
-    if practice.need_codes != values["needs"]:
-        practice.needs = [PracticeNeed(need=n) for n in values["needs"]]
-    if values["activities"] is not None and practice.activity_codes != values["activities"]:
-        practice.activities = [PracticeActivity(activity=a, position=i)
-                               for i, a in enumerate(values["activities"])]
+    """Write the values `clean_input` returned; unchanged fields are not touched."""
+    schema.write(practice, values)
 
 
 def new_id(session: Session, title: str, taken: frozenset[str] = frozenset()) -> str:
@@ -166,7 +112,7 @@ def submit(session: Session, raw: dict, curator: Curator | None, via: str) -> Pr
         claimed = session.scalar(
             dialect.insert(table).values(
                 id=candidate, source=CURATOR, status=PENDING, position=0,
-                area_id=values["area_id"], title=values["title"], text=values["text"],
+                area_id=values["area"], title=values["title"], text=values["text"],
                 submitted_by=curator.id if curator else None, submitted_via=via)
             .on_conflict_do_nothing(index_elements=[table.c.id]).returning(table.c.id))
         taken |= {candidate}
@@ -177,17 +123,105 @@ def submit(session: Session, raw: dict, curator: Curator | None, via: str) -> Pr
     return practice
 
 
-def edit(session: Session, practice: Practice, raw: dict, curator: Curator) -> PracticeChange:
-    """Change a practice's fields; the change log keeps before and after."""
+# --- who may do what: the one place ----------------------------------------------------------
+
+ACTIONS = {"publish": PUBLISHED, "reject": REJECTED, "request_changes": CHANGES_REQUESTED,
+           "unpublish": PENDING}
+OWN_SUBMISSION = "you cannot publish your own submission: another curator reviews it"
+OWN_EDIT = "you edited this practice since it was last published: another curator publishes it"
+OWN_REVISION = "you cannot approve your own revision: another curator reviews it"
+HANDBOOK_FIELDS = ("a handbook practice belongs to `kb ingest`: its fields cannot be changed "
+                   "here; add a correction note, or scores (an admin can hide it)")
+ADMINS_HIDE = "only an admin can hide a handbook practice or show it again"
+
+
+def _named_in_contact(practice: Practice, curator: Curator) -> bool:
+    """Whether the practice's contact gives the curator's email: a suggestion they sent while
+    logged out is their own submission."""
+    emails = {e.rstrip(".").lower() for e in EMAIL_IN_TEXT.findall(practice.contact or "")}
+    return curator.email.lower() in emails
+
+
+def _edited_since_published(session: Session, practice: Practice) -> set[int]:
+    """The curators who changed the practice's fields since it was last published."""
+    found: set[int] = set()
+    for change in reversed(history(session, practice.id)):
+        if change.action == "publish":
+            break
+        if change.action == "edited" and change.fields and change.curator_id is not None:
+            found.add(change.curator_id)
+    return found
+
+
+def check(session: Session, practice: Practice, curator: Curator, intent: str) -> None:
+    """Raise NotAllowed unless ``curator`` may ``intent`` ``practice``: "view", "score", "edit",
+    "note", a decision of ACTIONS, "approve" or "reject_revision", "hide" or "show"."""
+    handbook = practice.source == HANDBOOK
+    if handbook and (intent == "edit" or intent in ACTIONS):
+        raise NotAllowed(HANDBOOK_FIELDS)
+    if not handbook and intent in ("note", "hide", "show"):
+        raise NotAllowed("a curator's practice is edited, or unpublished, itself")
+    if intent in ("hide", "show") and not curator.is_admin:
+        raise NotAllowed(ADMINS_HIDE)
+    if curator.is_admin:
+        return  # an admin may publish and approve what they wrote
+    if intent == "publish":
+        if practice.submitted_by == curator.id or _named_in_contact(practice, curator):
+            raise NotAllowed(OWN_SUBMISSION)
+        if curator.id in _edited_since_published(session, practice):
+            raise NotAllowed(OWN_EDIT)
+    if intent == "approve":
+        revision = session.get(PracticeRevision, practice.id)
+        if revision is not None and revision.proposed_by == curator.id:
+            raise NotAllowed(OWN_REVISION)
+
+
+def practice_for(session: Session, practice_id: str, curator: Curator,
+                 intent: str = "view") -> Practice | None:
+    """The practice ``curator`` is about to ``intent`` (see `check`), None when there is none;
+    raises NotAllowed when they may not."""
+    practice = session.get(Practice, practice_id)
+    if practice is not None:
+        check(session, practice, curator, intent)
+    return practice
+
+
+# --- changing a practice -----------------------------------------------------------------------
+
+def _reason(reason: str, required: bool) -> str:
+    reason = (reason or "").strip()
+    if len(reason) > schema.REASON_LIMIT:
+        raise ReviewError("the reason is too long",
+                          {"reason": f"at most {schema.REASON_LIMIT} characters"})
+    if required and not reason:
+        raise ReviewError("give a reason", {"reason": "a reason is required"})
+    return reason
+
+
+def edit(session: Session, practice: Practice, raw: dict,
+         curator: Curator) -> PracticeChange | None:
+    """Change a practice's fields; the change log keeps before and after. A published practice
+    stays as it is: the change becomes its revision, for another curator to approve."""
+    check(session, practice, curator, "edit")
     values = clean_input(session, raw)
+    if practice.status == PUBLISHED:
+        return propose(session, practice, values, curator)
     before = _snapshot(practice)
     apply_values(practice, values)
     session.flush()
     return _log(session, practice, before, curator, "edited")
 
 
-ACTIONS = {"publish": PUBLISHED, "reject": REJECTED, "request_changes": CHANGES_REQUESTED,
-           "unpublish": PENDING}
+def set_note(session: Session, practice: Practice, note: str,
+             curator: Curator) -> PracticeChange | None:
+    """Propose a correction note for a handbook practice (another curator approves it; `kb
+    ingest` keeps it)."""
+    check(session, practice, curator, "note")
+    note = (note or "").strip()
+    if len(note) > schema.NOTE_LIMIT:
+        raise ReviewError("the note is too long",
+                          {NOTE: f"at most {schema.NOTE_LIMIT} characters ({len(note)} given)"})
+    return propose(session, practice, {NOTE: note}, curator)
 
 
 def decide(session: Session, practice: Practice, action: str, curator: Curator,
@@ -195,18 +229,159 @@ def decide(session: Session, practice: Practice, action: str, curator: Curator,
     """Publish, reject (with a reason), request changes (with a reason) or unpublish."""
     if action not in ACTIONS:
         raise ReviewError(f"unknown action {action!r}")
-    reason = reason.strip()
-    if len(reason) > LIMITS["reason"]:
-        raise ReviewError("the reason is too long", {"reason": f"at most {LIMITS['reason']} characters"})
-    if action in ("reject", "request_changes") and not reason:
-        raise ReviewError("give a reason", {"reason": "a reason is required"})
-    if action == "publish" and practice.submitted_by == curator.id and not curator.is_admin:
-        raise ReviewError("you cannot publish your own submission: another curator reviews it")
+    reason = _reason(reason, required=action in ("reject", "request_changes"))
+    check(session, practice, curator, action)
     before = _snapshot(practice)
     practice.status = ACTIONS[action]
     practice.review_reason = reason
     session.flush()
     return _log(session, practice, before, curator, action, reason)
+
+
+def hide(session: Session, practice: Practice, curator: Curator, reason: str) -> PracticeChange:
+    """Hide a handbook practice (admins, with a reason): out of the catalogue and search, and
+    `kb ingest` keeps it hidden."""
+    reason = _reason(reason, required=True)
+    check(session, practice, curator, "hide")
+    if practice.status == HIDDEN:
+        raise ReviewError("the practice is hidden already")
+    before = _snapshot(practice)
+    practice.status, practice.hidden_at = HIDDEN, utcnow()
+    practice.hidden_by, practice.hidden_reason = curator.id, reason
+    session.flush()
+    return _log(session, practice, before, curator, "hidden", reason)
+
+
+def show(session: Session, practice: Practice, curator: Curator,
+         reason: str = "") -> PracticeChange:
+    """Publish a hidden handbook practice again (admins)."""
+    reason = _reason(reason, required=False)
+    check(session, practice, curator, "show")
+    if practice.status != HIDDEN:
+        raise ReviewError("the practice is not hidden")
+    before = _snapshot(practice)
+    practice.status, practice.hidden_at, practice.hidden_by, practice.hidden_reason = (
+        PUBLISHED, None, None, "")
+    session.flush()
+    return _log(session, practice, before, curator, "shown", reason)
+
+
+# --- revisions of published practices ------------------------------------------------------------
+
+def _values(practice: Practice) -> dict:
+    """What a revision may change, by name: the schema's fields and the correction note."""
+    return {**schema.read(practice), NOTE: practice.correction_note or ""}
+
+
+def _column(name: str) -> str:
+    return schema.STORED[name].attribute if name in schema.STORED else name
+
+
+def revision_fields(revision: PracticeRevision) -> dict:
+    """What the revision changes, as the change log names it: column -> [before, proposed]."""
+    return {_column(n): [revision.base.get(n), v] for n, v in revision.proposed.items()}
+
+
+def revision_of(session: Session, practice_id: str) -> PracticeRevision | None:
+    """The practice's revision waiting for review, if it has one."""
+    return session.get(PracticeRevision, practice_id)
+
+
+def proposed_values(session: Session, practice: Practice) -> dict:
+    """The practice's values as its waiting revision would make them (its own when none)."""
+    revision = revision_of(session, practice.id)
+    return {**_values(practice), **(revision.proposed if revision else {})}
+
+
+def revision_digest(revision: PracticeRevision) -> str:
+    """Names one version of a revision: approving says which one the reviewer read."""
+    text = json.dumps([revision.proposed, revision.base], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def propose(session: Session, practice: Practice, values: dict,
+            curator: Curator) -> PracticeChange | None:
+    """Make ``values`` (validated) the practice's revision waiting for review, or change the
+    curator's own waiting one; the practice itself is not changed. None: nothing to review."""
+    current = _values(practice)
+    changed = {name: value for name, value in values.items() if current[name] != value}
+    revision = session.get(PracticeRevision, practice.id)
+    if revision is not None and revision.proposed_by != curator.id:
+        raise ReviewError("another curator's revision of this practice waits for review: "
+                          "approve or reject it first")
+    if revision is None and not changed:
+        return None
+    if revision is None:
+        revision = _claim_revision(session, practice, curator)
+    action = "revision_proposed" if changed else "revision_withdrawn"
+    fields = ({_column(n): [current[n], v] for n, v in changed.items()} if changed
+              else revision_fields(revision))
+    if changed:
+        revision.proposed, revision.base = changed, {n: current[n] for n in changed}
+        revision.proposed_at = utcnow()
+    else:  # edited back to the published text: nothing is left to review
+        session.delete(revision)
+    change = PracticeChange(practice_id=practice.id, curator_id=curator.id, action=action,
+                            fields=fields)
+    session.add(change)
+    session.flush()
+    return change
+
+
+def _claim_revision(session: Session, practice: Practice, curator: Curator) -> PracticeRevision:
+    """A new revision row. The practice is its key: of two curators proposing at once, the
+    second finds the first's (INSERT ... ON CONFLICT DO NOTHING) and is refused."""
+    from sqlalchemy.dialects import postgresql, sqlite
+    dialect = {"postgresql": postgresql, "sqlite": sqlite}[session.get_bind().dialect.name]
+    table = PracticeRevision.__table__
+    claimed = session.scalar(
+        dialect.insert(table).values(practice_id=practice.id, proposed_by=curator.id,
+                                     proposed_at=utcnow(), proposed={}, base={})
+        .on_conflict_do_nothing(index_elements=[table.c.practice_id])
+        .returning(table.c.practice_id))
+    if claimed is None:
+        raise ReviewError("another curator's revision of this practice waits for review: "
+                          "approve or reject it first")
+    return session.get(PracticeRevision, claimed)
+
+
+def decide_revision(session: Session, practice: Practice, action: str, curator: Curator,
+                    reason: str = "", seen: str | None = None) -> PracticeChange:
+    """Approve the practice's waiting revision (it is applied: the caller updates search in the
+    same transaction) or reject it (with a reason: it is discarded). ``seen`` is the digest of
+    the revision the reviewer read: approving a revision changed since is refused."""
+    if action not in ("approve", "reject_revision"):
+        raise ReviewError(f"unknown action {action!r}")
+    reason = _reason(reason, required=action == "reject_revision")
+    revision = session.get(PracticeRevision, practice.id, with_for_update=True)
+    if revision is None:
+        raise ReviewError("no revision of this practice waits for review")
+    check(session, practice, curator, action)
+    if action == "approve" and seen is not None and seen != revision_digest(revision):
+        raise ReviewError("the revision changed since you read it: read it again")
+    before = _snapshot(practice)
+    if action == "reject_revision":
+        fields = revision_fields(revision)
+        session.delete(revision)
+        change = PracticeChange(practice_id=practice.id, curator_id=curator.id,
+                                action="revision_rejected", fields=fields, reason=reason)
+        session.add(change)
+        session.flush()
+        return change
+    current = _values(practice)
+    stale = sorted(n for n, v in revision.base.items() if current.get(n) != v)
+    if stale:
+        raise ReviewError(f"the practice changed since this revision was proposed "
+                          f"({', '.join(stale)}): reject it, and propose it again")
+    proposed = dict(revision.proposed)
+    if set(proposed) - {NOTE}:  # checked again: the vocabularies may have changed meanwhile
+        fields = clean_input(session, {**schema.read(practice), **proposed})
+        apply_values(practice, {n: fields[n] for n in proposed if n != NOTE})
+    if NOTE in proposed:
+        practice.correction_note = proposed[NOTE]
+    session.delete(revision)
+    session.flush()
+    return _log(session, practice, before, curator, "revision_approved", reason)
 
 
 def history(session: Session, practice_id: str) -> list[PracticeChange]:

@@ -8,22 +8,17 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from kb.curation import review
+from kb.curation import review, schema
 from kb import catalogue
 from kb.core.models import CURATOR, HANDBOOK, PUBLISHED, Practice, PracticeChange
 
-FIELDS = ("id", "title", "title_en", "organisation", "city", "countries", "area",
-          "success_factor", "needs", "activities", "text", "summary_en", "urls", "contact",
-          "source_note", "source")
+# The columns of a CSV export: a `schema.PracticeRecord`, its ID first.
+FIELDS = ("id", *(name for name in schema.PracticeRecord.model_fields if name != "id"))
 
 
 def practice_record(p: Practice) -> dict:
-    return {"id": p.id, "title": p.title, "title_en": p.title_en, "organisation": p.organisation,
-            "city": p.city, "countries": p.country_codes, "area": p.area_id,
-            "success_factor": p.success_factor_id, "needs": p.need_codes,
-            "activities": p.activity_codes, "text": p.text,
-            "summary_en": p.summary_en, "urls": list(p.urls or []), "contact": p.contact,
-            "source_note": p.source_note, "source": p.source}
+    """A practice as a line of `kb export` (a `schema.PracticeRecord`)."""
+    return {"id": p.id, **schema.read(p), "source": p.source}
 
 
 def published(session: Session) -> list[Practice]:
@@ -41,8 +36,8 @@ def export_csv(session: Session) -> str:
     writer.writeheader()
     for p in published(session):
         row = practice_record(p)
-        for name in ("countries", "needs", "activities", "urls"):
-            row[name] = " ".join(row[name]) if name != "urls" else "\n".join(row[name])
+        for name in schema.LISTS:  # codes have no spaces, web addresses no line breaks
+            row[name] = ("\n" if name == "urls" else " ").join(row[name])
         writer.writerow(row)
     return out.getvalue()
 
@@ -85,8 +80,9 @@ def import_jsonl(session: Session, text: str, search=None) -> ImportReport:
             problems.append(f"line {number}: expected a JSON object")
             continue
         practice_id = str(data.get("id") or "").strip()
-        if not practice_id or len(practice_id) > 160:
-            problems.append(f"line {number}: id is required (at most 160 characters)")
+        if not practice_id or len(practice_id) > schema.ID_LENGTH:
+            problems.append(f"line {number}: id is required (at most {schema.ID_LENGTH} "
+                            "characters)")
             continue
         if practice_id in seen:
             problems.append(f"line {number}: id {practice_id!r} appears twice")
@@ -97,7 +93,7 @@ def import_jsonl(session: Session, text: str, search=None) -> ImportReport:
             problems.append(f"line {number}: {practice_id!r} is a handbook practice; "
                             "`kb ingest` owns it")
             continue
-        for name in ("countries", "needs", "activities", "urls"):
+        for name in schema.LISTS:
             if not isinstance(data.get(name, []), list):
                 problems.append(f"line {number}: {name} must be a list")
                 break

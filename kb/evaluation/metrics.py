@@ -1,7 +1,8 @@
 """Evaluation of search on the development set: nDCG@10, MRR@10 and Recall@10 per slice.
 
 The set (corpus/eval/search.toml) holds realistic queries -- Latvian with and without
-diacritics, English -- each with the practices judged relevant to it.
+diacritics, English -- each with the practices judged relevant to it. Each run also searches
+the out-of-domain queries (corpus/eval/out_of_domain.toml), which should find nothing.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb.core.config import setting
 from kb.search import Filters, LocalSearch, SearchReader
 
 K = 10
@@ -24,6 +26,8 @@ RUNS = {
     "hybrid": {"mode": "hybrid"},
 }
 TARGETS = {"lv": 0.85, "lv-ascii": 0.80, "en": 0.70}
+OUT_OF_DOMAIN = "out-of-domain"  # the table's entry for the queries that should find nothing
+OUT_OF_DOMAIN_TARGET = 0.95      # the share of them the default hybrid must find nothing for
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,15 @@ def load_queries(path: Path) -> list[EvalQuery]:
     return queries
 
 
+def load_out_of_domain(path: Path | None = None) -> list[str]:
+    """The queries no record answers (default corpus/eval/out_of_domain.toml; none if absent)."""
+    path = Path(path or Path(setting("KB_CURATION_DIR")) / "eval" / "out_of_domain.toml")
+    if not path.is_file():
+        return []
+    return [q for q in tomllib.loads(path.read_text(encoding="utf-8")).get("queries", [])
+            if q.strip()]
+
+
 def ndcg(ranked: list[str], relevant: frozenset[str], k: int = K) -> float:
     gains = sum(1.0 / math.log2(i + 2) for i, r in enumerate(ranked[:k]) if r in relevant)
     ideal = sum(1.0 / math.log2(i + 2) for i in range(min(k, len(relevant))))
@@ -59,16 +72,27 @@ def recall(ranked: list[str], relevant: frozenset[str], k: int = K) -> float:
 
 
 def ranked_practices(index: SearchReader, query: str, mode: str, **options) -> list[str]:
-    """Practice IDs for ``query``, best first (the set judges practices only)."""
-    ranked = index.rank(query, Filters(types=("practice",)), mode=mode, **options)
-    return [key.id for key, _, _ in ranked[:K]]
+    """The practice results for ``query``, best first, as a user sees them (the set judges
+    practices only)."""
+    results = index.search(query, Filters(types=("practice",)), limit=K, mode=mode, **options)
+    return [hit.record_id for hit in results.hits]
 
 
-def evaluate(index: SearchReader, queries: list[EvalQuery], runs: dict[str, dict]) -> dict:
-    """Metrics per run and slice: {run: {slice: {metric: value}}}; slice "all" included.
+def nothing_found(index: SearchReader, queries: list[str], **options) -> dict[str, float]:
+    """How many of ``queries`` find no record at all (searching every type), and their share."""
+    empty = sum(1 for q in queries if index.search(q, limit=1, **options).total == 0)
+    return {"queries": len(queries), "no results": round(empty / len(queries), 3) if queries else 0.0}
+
+
+def evaluate(index: SearchReader, queries: list[EvalQuery], runs: dict[str, dict],
+             out_of_domain: list[str] | None = None) -> dict:
+    """Metrics per run and slice: {run: {slice: {metric: value}}}; slice "all" included, and
+    OUT_OF_DOMAIN: the share of ``out_of_domain`` queries (default `load_out_of_domain`) that
+    find nothing.
 
     ``runs`` maps a run's name to its search options (mode, fusion, weights).
     """
+    out_of_domain = load_out_of_domain() if out_of_domain is None else out_of_domain
     table: dict[str, dict[str, dict[str, float]]] = {}
     for name, options in runs.items():
         per_query = []
@@ -82,6 +106,8 @@ def evaluate(index: SearchReader, queries: list[EvalQuery], runs: dict[str, dict
             table[name][slice_name] = {
                 metric: round(sum(r[i + 1] for r in rows) / len(rows), 3) if rows else 0.0
                 for i, metric in enumerate(METRICS)}
+        if out_of_domain:
+            table[name][OUT_OF_DOMAIN] = nothing_found(index, out_of_domain, **options)
     return table
 
 
@@ -90,8 +116,14 @@ def format_table(table: dict, counts: dict[str, int]) -> str:
     lines = [f"{'run':<20}{'slice':<10}{'queries':>8}" + "".join(f"{m:>11}" for m in METRICS)]
     for run, slices in table.items():
         for slice_name, values in slices.items():
-            lines.append(f"{run:<20}{slice_name:<10}{counts.get(slice_name, 0):>8}"
-                         + "".join(f"{values[m]:>11.3f}" for m in METRICS))
+            if slice_name != OUT_OF_DOMAIN:
+                lines.append(f"{run:<20}{slice_name:<10}{counts.get(slice_name, 0):>8}"
+                             + "".join(f"{values[m]:>11.3f}" for m in METRICS))
+    found = [(run, slices[OUT_OF_DOMAIN]) for run, slices in table.items() if OUT_OF_DOMAIN in slices]
+    if found:
+        lines += ["", f"{'run':<20}{'out-of-domain queries':<22}{'no results':>11}"]
+        lines += [f"{run:<20}{values['queries']:<22}{values['no results']:>11.3f}"
+                  for run, values in found]
     return "\n".join(lines)
 
 
@@ -109,6 +141,12 @@ def check_targets(table: dict) -> list[str]:
         verdict = "met" if hybrid >= target else "MISSED"
         lines.append(f"{slice_name:<9} hybrid nDCG@10 {hybrid:.3f}: target {target:.2f} {verdict}; "
                      f"{'>=' if hybrid >= best else '<'} best single retriever {best:.3f}")
+    nothing = table["hybrid"].get(OUT_OF_DOMAIN)
+    if nothing:
+        share = nothing["no results"]
+        lines.append(f"{'out-of-domain':<9} hybrid finds nothing for {share:.0%} of "
+                     f"{nothing['queries']} queries: target {OUT_OF_DOMAIN_TARGET:.0%} "
+                     f"{'met' if share >= OUT_OF_DOMAIN_TARGET else 'MISSED'}")
     return lines
 
 

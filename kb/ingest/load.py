@@ -2,6 +2,8 @@
 
 Records are keyed by their stable IDs. Rows the handbook no longer has are removed, except
 practices that curators own (source "curator"): ingest never creates, changes or deletes those.
+A handbook practice's fields are the handbook's, and it is published -- unless an admin hid
+it, which ingest respects; curators' overlay on it (correction note, scores) is never touched.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from kb.ingest.curation import CurationError
 from kb.ingest.records import Handbook
-from kb.core.models import (CURATOR, HANDBOOK, Activity, Area, Checklist, ChecklistItem, GlossaryTerm,
+from kb.core.models import (CURATOR, HANDBOOK, HIDDEN, PUBLISHED, Activity, Area, Checklist, ChecklistItem, GlossaryTerm,
                        GuidingQuestion, Need, Practice, PracticeActivity, PracticeCountry,
                        PracticeNeed,
                        QualityDomain, QualityIndicator, Reference, SuccessFactor, area_reference)
@@ -130,7 +132,9 @@ def _load_practices(handbook: Handbook, session: Session, report: LoadReport) ->
         if existing is not None and existing.source == CURATOR:
             raise CurationError(f"practice ID {p.id!r} belongs to a curator's practice; "
                                 "give the handbook practice another id in corpus/practices.toml")
-        practice = _upsert(session, Practice, p.id, source=HANDBOOK, position=p.position,
+        hidden = existing is not None and existing.hidden_at is not None
+        practice = _upsert(session, Practice, p.id, source=HANDBOOK,
+                           status=HIDDEN if hidden else PUBLISHED, position=p.position,
                            area_id=p.area, success_factor_id=p.success_factor, title=p.title,
                            organisation=p.organisation, city=p.city, text=p.text, urls=p.urls,
                            title_en=p.title_en, summary_en=p.summary_en)

@@ -9,19 +9,24 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 from whoosh import index as whoosh_index
 from whoosh import scoring
+from whoosh.analysis import STOP_WORDS
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage, RamStorage, copy_to_ram
 from whoosh.query import And, Or, Phrase, Query, Term
 from whoosh.reading import MultiReader
 from whoosh.searching import Searcher
 
-from kb.search.analysis import (TOKEN, english_analyzer, folded_analyzer, latvian_analyzer,
+from kb.core.vocabulary import fold
+from kb.search.analysis import (DOMAIN_WORDS_EN, DOMAIN_WORDS_LV, FOLDED_STOP_WORDS, TOKEN,
+                                english_analyzer, folded_analyzer, latvian_analyzer,
                                 truncating_analyzer)
 from kb.search.documents import DocKey, Document
 from kb.search.facets import FACETS
+from kb.search.hybrid import Match
 
 # Field boosts: title > organisation > text; the unstemmed and English fields back them up.
 SEARCH_FIELDS = {
@@ -29,6 +34,7 @@ SEARCH_FIELDS = {
     "english": 5.0, "needs_lv": 2.0, "needs_en": 2.0, "prefixes": 1.0,
 }
 PHRASE_FIELDS = ("title", "text", "english")
+SPELLING_FIELDS = ("text_exact", "title_exact")  # folded, unstemmed words: spelling suggestions
 # In a large index, a term found in more than PRUNE_MAX_DF of the documents adds almost nothing
 # to BM25 (its IDF is near zero) but makes Whoosh score every document containing it: such
 # terms are left out once the index has PRUNE_MIN_DOCS documents. The handbook is far below.
@@ -42,6 +48,18 @@ _PARTS = re.compile(r"\w+")
 # candidates BM25F puts first (`limit` of them), it does not reach beyond. Chosen with
 # `kb eval`: 0.3 raised lexical nDCG@10 on every slice, and hybrid overall.
 COORDINATION = 0.3
+# What a match must be about (`informative_words`, for the relevance cut-off in hybrid.py): not
+# the function words of either language (Whoosh's English list lacks "how", "what", "me" ...),
+# nor the handbook's own words -- every record is a good practice for refugees.
+QUERY_STOP_WORDS = FOLDED_STOP_WORDS | STOP_WORDS | frozenset("""
+about above after again against all am any because been before being below between both but
+could did do does doing down during each few further had has having he her here hers herself
+him himself his how i into its itself just me more most my myself no nor now only other our ours
+ourselves out over own same she should so some such than then there these they those through
+too under until up very was were what where which while who whom why would yours""".split())
+HANDBOOK_WORDS = frozenset(fold(w) for w in (
+    *DOMAIN_WORDS_LV, *DOMAIN_WORDS_EN, "prakse", "prakses", "praksi", "praksē", "prakšu",
+    "praksēm", "laba", "labā", "labas", "labās", "labu", "labo", "good", "practice", "practices"))
 
 
 def make_schema() -> Schema:
@@ -74,6 +92,103 @@ def parse_user_query(text: str) -> tuple[list[str], str]:
     phrases = [p.strip() for p in _PHRASE.findall(text) if p.strip()]
     rest = _PHRASE.sub(" ", text).replace('"', " ")
     return phrases, rest
+
+
+PHRASE_BOOST = 2.0
+
+
+class QueryPlan(NamedTuple):
+    """What a user's input asks the lexical index (the same for every backend).
+
+    ``terms``: (field, term, boost) to OR together, BM25F scores adding up; ``words``: which of
+    the user's words each (field, term) stands for (the coordination factor counts them);
+    ``phrases``: (field, terms) that score PHRASE_BOOST more where they occur in a row.
+    """
+
+    terms: list[tuple[str, str, float]]
+    words: dict[tuple[str, str], set[str]]
+    phrases: list[tuple[str, list[str]]]
+
+
+def user_words(text: str) -> list[str]:
+    """The user's words, lower-cased, each once, in order (the words `QueryPlan.words` names)."""
+    phrases, rest = parse_user_query(text)
+    return list(dict.fromkeys(w.lower() for w in _WORD.findall(" ".join([rest, *phrases]))))
+
+
+def informative_words(text: str) -> list[str] | None:
+    """The user's words a result must match: stop words and one-letter words left out, and the
+    handbook's own words (refugee, good practice) unless nothing else is left -- then None: the
+    query asks for what the whole handbook is about, and no candidate can be told apart."""
+    words = [w for w in user_words(text) if len(w) > 1 and w not in QUERY_STOP_WORDS
+             and fold(w) not in QUERY_STOP_WORDS]
+    informative = [w for w in words if fold(w) not in HANDBOOK_WORDS]
+    return informative if informative or not words else None
+
+
+def match_of(words: dict[tuple[str, str], set[str]], matched) -> Match:
+    """The user's words a document matched, from the (field, term) pairs it matched and the
+    plan's ``words`` (every backend's lexical hits are judged by this)."""
+    full, prefixed = set(), set()
+    for field, term in matched:
+        (prefixed if field == "prefixes" else full).update(words.get((field, term), ()))
+    return Match(frozenset(full), frozenset(prefixed - full))
+
+
+def query_terms(text: str, schema) -> list[tuple[str, str, str]]:
+    """Every (word, field, term) a user's input could look up, in the order it is planned."""
+    found = []
+    for word in user_words(text):
+        # "anti-racism" is indexed whole where it is written so, but a text may say "racism"
+        spellings = [word] if _PARTS.fullmatch(word) else [word, *_PARTS.findall(word)]
+        for field in SEARCH_FIELDS:
+            for spelling in spellings:
+                for term in dict.fromkeys(t.text for t in schema[field].analyzer(spelling)):
+                    found.append((word, field, term))
+    return found
+
+
+def phrase_terms(text: str, schema) -> list[tuple[str, list[str]]]:
+    """The (field, terms) of each "quoted phrase" of more than one term."""
+    found = []
+    for phrase in parse_user_query(text)[0]:
+        for field in PHRASE_FIELDS:
+            terms = [t.text for t in schema[field].analyzer(phrase)]
+            if len(terms) > 1:
+                found.append((field, terms))
+    return found
+
+
+def plan_query(text: str, schema, doc_frequency: Callable[[str, str], int],
+               total: int) -> QueryPlan:
+    """Plan the lexical query for ``text``: terms no document has are left out, and in a large
+    index (``total`` documents) so are the very common ones (see PRUNE_MAX_DF).
+
+    Every field's terms are OR-ed and BM25F scores add up: a word found in the title, the
+    English summary and the needs counts more than a word found once in the text.
+    """
+    ceiling = PRUNE_MAX_DF * total if total >= PRUNE_MIN_DOCS else None
+    terms: list[tuple[str, str, float]] = []
+    words: dict[tuple[str, str], set[str]] = {}
+    pruned: list[tuple[int, tuple[str, str, float], str]] = []
+    for word, field, term in query_terms(text, schema):
+        if (field, term) in words:
+            words[(field, term)].add(word)
+            continue
+        frequency = doc_frequency(field, term)
+        if not frequency:
+            continue
+        part = (field, term, SEARCH_FIELDS[field])
+        if ceiling is None or frequency <= ceiling:
+            terms.append(part)
+            words[(field, term)] = {word}
+        else:
+            pruned.append((frequency, part, word))
+    if not terms and pruned:  # every term is common: keep the rarest one
+        frequency, part, word = min(pruned, key=lambda item: item[0])
+        terms.append(part)
+        words[(part[0], part[1])] = {word}
+    return QueryPlan(terms, words, phrase_terms(text, schema))
 
 
 class LexicalIndex:
@@ -165,51 +280,21 @@ class LexicalView:
         return self._parse(self._searcher(), text)[0]
 
     def _parse(self, searcher, text: str) -> tuple[Query | None, dict[tuple[str, str], set[str]]]:
-        """The query, and which of the user's words each (field, term) stands for.
-
-        Every field's terms are OR-ed and BM25F scores add up: a word found in the title, the
-        English summary and the needs counts more than a word found once in the text.
-        """
-        phrases, rest = parse_user_query(text)
-        plain = " ".join([rest, *phrases])
-        parts: list[Query] = []
-        words: dict[tuple[str, str], set[str]] = {}
+        """The query, and which of the user's words each (field, term) stands for."""
         reader = searcher.reader()
-        total = reader.doc_count()
-        ceiling = PRUNE_MAX_DF * total if total >= PRUNE_MIN_DOCS else None
-        pruned: list[tuple[int, Term, str]] = []
-        for word in dict.fromkeys(w.lower() for w in _WORD.findall(plain)):
-            # "anti-racism" is indexed whole where it is written so, but a text may say "racism"
-            spellings = [word] if _PARTS.fullmatch(word) else [word, *_PARTS.findall(word)]
-            for field in SEARCH_FIELDS:
-                for spelling in spellings:
-                    for term in dict.fromkeys(t.text for t in self._schema[field].analyzer(spelling)):
-                        if (field, term) in words:
-                            words[(field, term)].add(word)
-                            continue
-                        frequency = reader.doc_frequency(field, term)
-                        if not frequency:
-                            continue
-                        query = Term(field, term, boost=SEARCH_FIELDS[field])
-                        if ceiling is None or frequency <= ceiling:
-                            parts.append(query)
-                            words[(field, term)] = {word}
-                        else:
-                            pruned.append((frequency, query, word))
-        if not parts and pruned:  # every term is common: keep the rarest one
-            frequency, query, word = min(pruned, key=lambda item: item[0])
-            parts.append(query)
-            words[(query.fieldname, query.text)] = {word}
-        for phrase in phrases:
-            for field in PHRASE_FIELDS:
-                terms = [t.text for t in self._schema[field].analyzer(phrase)]
-                if len(terms) > 1:
-                    parts.append(Phrase(field, terms, boost=2.0))
-        return (Or(parts) if parts else None), words
+        plan = plan_query(text, self._schema, reader.doc_frequency, reader.doc_count())
+        parts: list[Query] = [Term(field, term, boost=boost) for field, term, boost in plan.terms]
+        parts += [Phrase(field, terms, boost=PHRASE_BOOST) for field, terms in plan.phrases]
+        return (Or(parts) if parts else None), plan.words
 
     def search(self, text: str, limit: int, filters: Query | None = None
                ) -> list[tuple[DocKey, float]]:
-        """The ``limit`` best (key, score) pairs for ``text`` within ``filters``.
+        """The ``limit`` best (key, score) pairs for ``text`` within ``filters``."""
+        return [(key, score) for key, score, _ in self.matches(text, limit, filters)]
+
+    def matches(self, text: str, limit: int, filters: Query | None = None
+                ) -> list[tuple[DocKey, float, Match]]:
+        """The ``limit`` best (key, score, the words it matched) for ``text`` within ``filters``.
 
         BM25 alone lets one frequent word outweigh the rest of the query; each hit's score is
         scaled by the share of the query's words it contains (a coordination factor).
@@ -223,14 +308,33 @@ class LexicalView:
                                terms=True)
         scored = []
         for hit in hits:
-            found = set()
-            for field, term in hit.matched_terms():
-                term = term.decode("utf-8") if isinstance(term, bytes) else term
-                found |= words.get((field, term), set())
-            share = len(found) / len(wanted) if wanted else 1.0
+            matched = [(field, term.decode("utf-8") if isinstance(term, bytes) else term)
+                       for field, term in hit.matched_terms()]
+            match = match_of(words, matched)
+            share = len(match.words | match.prefixes) / len(wanted) if wanted else 1.0
             scored.append((DocKey.parse(hit["key"]),
-                           float(hit.score) * (1 - COORDINATION + COORDINATION * share)))
+                           float(hit.score) * (1 - COORDINATION + COORDINATION * share), match))
         return sorted(scored, key=lambda item: -item[1])
+
+    def suggest(self, word: str) -> str | None:
+        """The indexed word closest in spelling to ``word`` (folded), the most frequent of the
+        nearest ones; None when none is within one edit (two from 8 letters: two edits turn
+        most short words into some other word), or ``word`` is a stop word or one it has."""
+        folded = fold(word.lower())
+        readers = [r for index in self.indexes for r in index.readers()]
+        known = [(f, t) for _, f, t in query_terms(word, self._schema) if f != "prefixes"]
+        if len(folded) < 3 or folded in QUERY_STOP_WORDS or any(
+                r.doc_frequency(f, t) for r in readers for f, t in known):
+            return None
+        for distance in (1, 2) if len(folded) >= 8 else (1,):
+            found: dict[str, int] = {}
+            for reader in readers:
+                for field in SPELLING_FIELDS:
+                    for term in reader.terms_within(field, folded, distance, prefix=1):
+                        found[term] = found.get(term, 0) + reader.doc_frequency(field, term)
+            if found:
+                return max(found, key=lambda term: (found[term], term))
+        return None
 
     @staticmethod
     def filter_query(filters) -> Query | None:

@@ -1,6 +1,7 @@
 """What a search returns: small value types (bm25s' `Results`)."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from kb.search.documents import DocKey
@@ -25,6 +26,8 @@ class Hit(NamedTuple):
 
 class Results(NamedTuple):
     query: str
-    total: int
+    total: int                               # the results: candidates that match the query
     hits: list[Hit]
     facets: dict[str, dict[str, int]]
+    closest: Sequence[Hit] = ()              # when nothing matches: the nearest misses
+    suggestion: str = ""                     # when nothing matches: a respelling that does

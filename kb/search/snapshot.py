@@ -20,7 +20,7 @@ from kb.search import hybrid
 from kb.search.analysis import restore_accents
 from kb.search.dense import VectorIndex
 from kb.search.documents import TYPES, DocKey, Document
-from kb.search.lexical import LexicalIndex, LexicalView
+from kb.search.lexical import LexicalIndex, LexicalView, informative_words, user_words
 from kb.search.results import FACETS, Filters, Hit, Results
 from kb.search.snippets import snippet
 from kb.search.store import IndexUnavailable, read_meta
@@ -172,40 +172,80 @@ class Snapshot:
         ``sort="quality"`` puts the best-scored practices first (unscored ones last), keeping
         the relevance order among equals. ``query_vectors`` gives the query's embeddings (of
         `readings`) when the dense retriever needs them.
+
+        Only candidates that match the query are results (`hybrid.cut`; a dense-only search
+        keeps them all); when none does, the first few are ``closest``, and ``suggestion`` a
+        respelling of the query that finds something.
         """
         if mode not in MODES or fusion not in FUSIONS:
             raise ValueError(f"mode must be one of {MODES} and fusion one of {FUSIONS}")
         query = query.strip()
+        closest, suggestion = [], ""
         if not query:
             ranked = [(d.key, 0.0, ()) for d in sorted(
                 (d for d in self.documents.values() if filters.accepts(d)),
                 key=lambda d: (TYPES.index(d.type), d.position, d.record_id))]
         else:
-            ranked = self.rank(query, filters, mode, fusion, weights, query_vectors=query_vectors)
+            rankings, matches = self._rankings(query, filters, mode, None, query_vectors)
+            ranked, closest = hybrid.cut(self._fuse(rankings, fusion, weights), matches,
+                                         informative_words(query), rankings.get("dense", []))
+            if not ranked and mode != "dense":
+                suggestion = self.suggest(query, filters)
         if sort == "quality":
             ranked = sorted(ranked, key=lambda r: -(self.documents[r[0]].quality or -1.0))
         facets = self._facets(key for key, _, _ in ranked)
         hits = [self.hit(key, score, found, query) for key, score, found in
                 ranked[offset:offset + limit]]
-        return Results(query, len(ranked), hits, facets)
+        return Results(query, len(ranked), hits, facets,
+                       [self.hit(key, score, found, query) for key, score, found in closest],
+                       suggestion)
+
+    def suggest(self, query: str, filters: Filters = Filters()) -> str:
+        """The query respelt as the handbook spells it, when that finds something: each word
+        the index does not know replaced by the closest one it does, with its diacritics put
+        back (the build's accent table); "" when there is no such spelling."""
+        words, changed = [], False
+        for word in user_words(query):
+            better = self.lexical.suggest(word)
+            changed |= better is not None
+            words.append(restore_accents(better, self.accents) if better else word)
+        if not changed:
+            return ""
+        respelt = " ".join(words)
+        found = self.search(respelt, filters, limit=0, mode="lexical")
+        return respelt if found.total else ""
 
     def rank(self, query: str, filters: Filters = Filters(), mode: str = "hybrid",
              fusion: str = "rrf", weights: dict[str, float] | None = None,
              like: DocKey | None = None,
              query_vectors: Callable[[], np.ndarray] | None = None):
-        """All candidates for ``query`` as (key, score, retrievers), best first.
+        """All candidates for ``query`` as (key, score, retrievers), best first, before the
+        relevance cut-off (`search` applies it; recommendations rank every candidate).
 
         ``like`` names an indexed document whose stored embedding the dense retriever uses
         instead of embedding ``query`` (a long query costs ~0.1 s to embed; its document's
         embedding is already there); that ranking is kept in the snapshot's memo.
         """
+        return self._fuse(self._rankings(query, filters, mode, like, query_vectors)[0],
+                          fusion, weights)
+
+    def _rankings(self, query: str, filters: Filters, mode: str, like: DocKey | None,
+                  query_vectors: Callable[[], np.ndarray] | None):
+        """Each retriever's candidates (key, score), and the lexical one's `Match` per key
+        (None when it did not run)."""
         rankings: dict[str, list[tuple[DocKey, float]]] = {}
+        matches = None
         if mode in ("hybrid", "lexical"):
-            rankings["lexical"] = self.lexical.search(
-                query, CANDIDATES, LexicalView.filter_query(filters))
+            found = self.lexical.matches(query, CANDIDATES, LexicalView.filter_query(filters))
+            rankings["lexical"] = [(key, score) for key, score, _ in found]
+            matches = {key: match for key, _, match in found}
         if mode in ("hybrid", "dense"):
             rankings["dense"] = self._dense_like(like, filters) if like is not None else \
                 self.dense_ranking(query_vectors(), filters)
+        return rankings, matches
+
+    @staticmethod
+    def _fuse(rankings: dict, fusion: str, weights: dict[str, float] | None):
         weights = weights or DEFAULT_WEIGHTS[fusion]
         if fusion == "weighted":
             return hybrid.weighted(rankings, weights)
@@ -268,10 +308,14 @@ class Snapshot:
         return {name: dict(c.most_common()) for name, c in counts.items()}
 
     def hit(self, key: DocKey, score: float, found: tuple[str, ...], query: str) -> Hit:
-        doc = self.documents[key]
-        text = snippet(doc.text or doc.english, query) if query else snippet(doc.text, "")
-        if query and "<mark>" not in text and doc.english:
-            english = snippet(doc.english, query)
-            text = english if "<mark>" in english else text
-        return Hit(key, doc.type, doc.record_id, doc.title, doc.title_en, text, round(score, 6),
-                   doc.areas, doc.countries, doc.factor, doc.needs, doc.activities, found)
+        return make_hit(self.documents[key], score, found, query)
+
+
+def make_hit(doc: Document, score: float, found: tuple[str, ...], query: str) -> Hit:
+    """A search hit of ``doc``, its snippet marking ``query``'s words (every backend's hits)."""
+    text = snippet(doc.text or doc.english, query) if query else snippet(doc.text, "")
+    if query and "<mark>" not in text and doc.english:
+        english = snippet(doc.english, query)
+        text = english if "<mark>" in english else text
+    return Hit(doc.key, doc.type, doc.record_id, doc.title, doc.title_en, text, round(score, 6),
+               doc.areas, doc.countries, doc.factor, doc.needs, doc.activities, found)

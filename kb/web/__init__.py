@@ -6,14 +6,30 @@ import secrets
 import time
 from pathlib import Path
 
+from datetime import timedelta
+
 from flask import Flask, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.middleware.proxy_fix import ProxyFix
 from flask_babel import get_locale
 
 from kb.core.config import setting
 from kb.web.extensions import babel, csrf, login_manager
 
 LANGUAGES = ("lv", "en")
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+                           "form-action 'self'; frame-ancestors 'none'")
 LANGUAGE_COOKIE = "lang"
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, Secure when KB_SECURE_COOKIES says so (`auto`: when the
+    request itself came over HTTPS)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        choice = setting("KB_SECURE_COOKIES")
+        return choice == "on" or (choice == "auto" and request.is_secure)
 
 
 def select_locale() -> str:
@@ -59,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=1024 * 1024,  # larger requests get 413
         WTF_CSRF_TIME_LIMIT=None,         # tokens live as long as the session
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=setting("KB_SESSION_HOURS")),
     )
     app.config.from_pyfile("config.py", silent=True)
     if test_config:
@@ -67,6 +84,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = instance_secret(Path(app.instance_path))
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+
+    app.session_interface = SessionInterface()
+    proxies = setting("KB_TRUSTED_PROXIES")
+    if proxies:  # addresses and schemes as the proxies saw them, not the proxy's own
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
@@ -93,6 +115,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
 
+    from kb.web.errors import check_input
+    app.before_request(check_input)
+
     @app.after_request
     def remember_language(response):
         choice = request.args.get("lang")
@@ -100,6 +125,11 @@ def create_app(test_config: dict | None = None) -> Flask:
             response.set_cookie(LANGUAGE_COOKIE, choice, max_age=365 * 24 * 3600,
                                 samesite="Lax", httponly=True)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Pages work without JavaScript; the one script is a file of this site. Nothing may
+        # frame the forms, and assessment links (secret tokens) never leave in a Referer.
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Content-Language", str(get_locale()))
         return response
 

@@ -1,6 +1,8 @@
 """One small exception hierarchy; one handler answers JSON for the API and HTML for pages."""
 from __future__ import annotations
 
+import re
+
 from flask import Flask, g, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -30,6 +32,46 @@ class Unavailable(KbHTTPError):
     status = 503
 
 
+def masked_path() -> str:
+    """The request's path with secrets (assessment tokens) masked, for logs."""
+    return re.sub(r"^/assess/[^/]+", "/assess/<token>", request.path)
+
+
+def check_input() -> None:
+    """Refuse what no parameter may hold -- NUL bytes, lone surrogates -- and JSON nested too
+    deeply, with a 400 naming the parameter (databases and encoders would fail on them)."""
+    for where in (request.view_args or {}, request.args, request.form):
+        for name, value in (where.items(multi=True) if hasattr(where, "getlist")
+                            else where.items()):
+            _check_text(str(name), value)
+    if request.is_json and request.content_length:
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:
+            raise BadParameter("the JSON body is nested too deeply", "body") from None
+        stack = [("body", body)]
+        while stack:
+            name, value = stack.pop()
+            if isinstance(value, dict):
+                stack += [(f"{name}.{k}", v) for k, v in value.items()]
+                stack += [(f"{name} key", k) for k in value]
+            elif isinstance(value, list):
+                stack += [(f"{name}[{i}]", v) for i, v in enumerate(value)]
+            else:
+                _check_text(name, value)
+
+
+def _check_text(name: str, value) -> None:
+    if not isinstance(value, str):
+        return
+    if "\x00" in value:
+        raise BadParameter(f"{name} may not contain NUL characters", name)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadParameter(f"{name} is not valid text (a lone surrogate)", name) from None
+
+
 def wants_json() -> bool:
     return (request.path.startswith("/api/") or request.args.get("format") == "json"
             or request.accept_mimetypes.best == "application/json")
@@ -53,12 +95,15 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
-        return _respond(error.code or 500, error.description or error.name)
+        body, status = _respond(error.code or 500, error.description or error.name)
+        # 405 says which methods there are (Allow); 401/429 may carry their own headers.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        return body, status, headers
 
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception):
         session = g.get("db_session")
         if session is not None:
             session.rollback()  # closed at teardown, after the error page is rendered
-        app.logger.exception("unhandled error on %s", request.path)
+        app.logger.exception("unhandled error on %s", masked_path())
         return _respond(500, "Internal server error")

@@ -20,7 +20,10 @@ def integer(args: MultiDict, name: str, default: int | None, low: int, high: int
     if raw == "":
         return default
     if not re.fullmatch(r"\s*\d+\s*", raw):
-        raise BadParameter(f"{name} must be a whole number from {low} to {high}, got {raw!r}", name)
+        raise BadParameter(f"{name} must be a whole number from {low} to {high}, got "
+                           f"{raw[:40]!r}", name)
+    if len(raw.strip().lstrip("0")) > len(str(high)):  # int() of 4,300+ digits would raise
+        raise BadParameter(f"{name} must be from {low} to {high}, got {raw.strip()[:20]}…", name)
     value = int(raw)
     if not low <= value <= high:
         raise BadParameter(f"{name} must be from {low} to {high}, got {value}", name)

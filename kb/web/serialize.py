@@ -1,69 +1,362 @@
-"""Records as JSON-ready dicts: one shape for the API and for every page's JSON twin."""
+"""Records as JSON: one shape for the API and for every page's JSON twin.
+
+Each shape is a pydantic model -- the OpenAPI document is generated from them -- read from the
+records' attributes; the ``*_json`` functions are what views call. A practice's fields come
+from the practice schema (`kb.curation.schema`), with the API's names (``country``) and null
+for an empty text.
+"""
 from __future__ import annotations
 
-from kb.core.models import Area, Checklist, GlossaryTerm, Practice, QualityDomain, Reference
-from kb.search import Hit
+import json
+from typing import Annotated, Literal
+
+from pydantic import (AliasGenerator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      ValidationError, field_serializer)
+
+from kb import search
+from kb.core import models
+from kb.core.models import CURATOR, HANDBOOK, REVIEW_STATUSES
+from kb.curation import schema
+
+Blank = BeforeValidator(lambda value: value or None)  # an empty text is null
+Ids = BeforeValidator(lambda records: [r.id for r in records])
 
 
-def practice_json(p: Practice, full: bool = True) -> dict:
-    data = {
-        "id": p.id, "title": p.title, "title_en": p.title_en or None,
-        "organisation": p.organisation or None, "city": p.city or None,
-        "country": p.country_codes, "area": p.area_id,
-        "success_factor": p.success_factor_id,
-        "success_factor_name": p.success_factor.name if p.success_factor else None,
-        "success_factor_name_en": (p.success_factor.name_en or None) if p.success_factor else None,
-        "needs": p.need_codes, "activities": p.activity_codes, "source": p.source,
+class Shape(BaseModel):
+    """A JSON shape: read from a record's attributes; every field is always present."""
+
+    model_config = ConfigDict(from_attributes=True,
+                              json_schema_serialization_defaults_required=True)
+
+    def jsonable(self) -> dict:
+        return self.model_dump(mode="json", by_alias=True)
+
+    @classmethod
+    def of(cls, record) -> dict:
+        """``record`` (an ORM row, a search hit, ...) in this shape, as JSON-ready data."""
+        return cls.model_validate(record).jsonable()
+
+
+# --- practices -----------------------------------------------------------------------------------
+
+class Quality(Shape):
+    overall: float | None = Field(description="Overall quality score in percent.")
+    good_practice: bool
+
+
+class PracticeShown(Shape):
+    """What the API adds to a practice's schema fields (a curator's contact and source note
+    are never shown)."""
+
+    model_config = ConfigDict(alias_generator=AliasGenerator(
+        serialization_alias=lambda name: {"countries": "country"}.get(name, name)))
+
+    id: str
+    success_factor_name: str | None
+    success_factor_name_en: str | None
+    source: Literal[HANDBOOK, CURATOR]
+    quality: Quality
+
+    @field_serializer("title_en", "organisation", "city", "summary_en", check_fields=False)
+    def _blank_is_null(self, text: str) -> str | None:
+        return text or None
+
+
+class PracticeSummary(PracticeShown, schema.PracticeHeading):
+    """A practice in a list of them."""
+
+
+class Practice(PracticeShown, schema.PracticeDescribed):
+    """A practice with its description and web addresses."""
+
+    correction_note: Annotated[str | None, Blank] = Field(
+        description="The curators' correction note (reviewed by a second curator; for a "
+                    "handbook practice, kept by `kb ingest` beside the handbook's text).")
+
+
+def practice_json(p: models.Practice, full: bool = True) -> dict:
+    factor = p.success_factor
+    shape = Practice if full else PracticeSummary
+    return shape.model_validate({
+        **schema.read(p), "id": p.id, "source": p.source,
+        "success_factor_name": factor.name if factor else None,
+        "success_factor_name_en": (factor.name_en or None) if factor else None,
         "quality": {"overall": p.quality_overall, "good_practice": bool(p.good_practice)},
-    }
-    if full:
-        data.update(text=p.text, summary_en=p.summary_en or None, urls=list(p.urls))
-    return data
+        "correction_note": p.correction_note,
+    }).jsonable()
 
 
-def reference_json(r: Reference) -> dict:
-    return {"id": r.id, "title": r.title, "authors": r.authors or None, "year": r.year,
-            "citation": r.citation, "description": r.description, "urls": list(r.urls),
-            "areas": [a.id for a in r.areas]}
+class QueueEntry(PracticeSummary):
+    status: Literal[REVIEW_STATUSES]
+    submitted_via: str
+    submitted_by: int | None
+    review_reason: str | None
 
 
-def checklist_json(c: Checklist) -> dict:
-    return {"area": c.area_id, "checklist": c.id, "title": c.title,
-            "title_en": c.title_en or None,
-            "introduction": c.introduction or None, "note": c.note or None,
-            "items": [{"id": i.id, "text": i.text, "text_en": i.text_en or None}
-                      for i in c.items]}
+class Queue(Shape):
+    """The review queue, by status."""
+
+    pending: list[QueueEntry]
+    changes_requested: list[QueueEntry]
+    published: list[QueueEntry]
+    rejected: list[QueueEntry]
 
 
-def area_json(a: Area, full: bool = False) -> dict:
-    data = {"area": a.id, "title": a.title, "motto": a.motto, "title_en": a.title_en or None,
-            "motto_en": a.motto_en or None}
-    if full:
-        data.update(
-            introduction=a.introduction, benefits=list(a.benefits),
-            success_factors=[{"id": f.id, "name": f.name, "name_en": f.name_en or None,
-                              "description": f.description} for f in a.success_factors],
-            checklists=[checklist_json(c) for c in a.checklists],
-            references=[r.id for r in a.references])
-    return data
+class PracticeList(Shape):
+    total: int
+    results: list[Practice]
 
 
-def glossary_json(t: GlossaryTerm) -> dict:
-    return {"id": t.id, "term": t.term, "definition": t.definition}
+# --- search --------------------------------------------------------------------------------------
+
+class Hit(Shape):
+    """A search result (kb.search.Hit)."""
+
+    id: str = Field(validation_alias="record_id")
+    type: Literal[search.TYPES]
+    title: str
+    title_en: Annotated[str | None, Blank]
+    snippet: str = Field(description="HTML: the text escaped, matches in <mark>.")
+    score: float
+    area: Annotated[int | None, BeforeValidator(lambda areas: areas[0] if len(areas) == 1
+                                                else None),
+                    Field(validation_alias="areas", description="The key area, when it has one.")]
+    areas: list[int]
+    country: list[str] = Field(validation_alias="countries")
+    success_factor: Annotated[str | None, Blank] = Field(validation_alias="factor")
+    needs: list[str]
+    activities: list[str]
+    retrievers: list[Literal["lexical", "dense"]]
 
 
-def criteria_json(d: QualityDomain) -> dict:
-    return {"domain": d.id, "name": d.name,
-            "questions": [{"id": q.id, "text": q.text,
-                           "indicators": [{"id": i.id, "text": i.text} for i in q.indicators]}
-                          for q in d.questions]}
+hit_json = Hit.of  # kb.search.Hit
 
 
-def hit_json(h: Hit) -> dict:
-    return {"id": h.record_id, "type": h.type, "title": h.title, "title_en": h.title_en or None,
-            "snippet": h.snippet,
-            "score": h.score, "area": h.areas[0] if len(h.areas) == 1 else None,
-            "areas": list(h.areas), "country": list(h.countries),
-            "success_factor": h.factor or None, "needs": list(h.needs),
-            "activities": list(h.activities),
-            "retrievers": list(h.retrievers)}
+class SearchResults(Shape):
+    query: str
+    total: int = Field(description="How many records match the query (results, not candidates).")
+    results: list[Hit] = Field(validation_alias="hits")
+    facets: dict[str, dict[str, int]] = Field(description="Counts per facet and value.")
+    closest: list[Hit] = Field(default_factory=list, description=(
+        "When nothing matches: the nearest records (at most 5), which do not match the "
+        "query's words; never counted in total."))
+
+
+search_json = SearchResults.of  # kb.search.Results: the API's and `kb search --json`'s
+
+
+# --- the handbook's records ----------------------------------------------------------------------
+
+class ChecklistItem(Shape):
+    id: str
+    text: str
+    text_en: Annotated[str | None, Blank]
+
+
+class Checklist(Shape):
+    area: int | None = Field(validation_alias="area_id", description="null: the general checklist")
+    checklist: str = Field(validation_alias="id")
+    title: str
+    title_en: Annotated[str | None, Blank]
+    introduction: Annotated[str | None, Blank]
+    note: Annotated[str | None, Blank]
+    items: list[ChecklistItem]
+
+
+checklist_json = Checklist.of
+
+
+class Checklists(Shape):
+    areas: list[Checklist]
+
+
+class SuccessFactor(Shape):
+    id: str
+    name: str
+    name_en: Annotated[str | None, Blank]
+    description: str
+
+
+class AreaSummary(Shape):
+    area: int = Field(validation_alias="id")
+    title: str
+    motto: str
+    title_en: Annotated[str | None, Blank]
+    motto_en: Annotated[str | None, Blank]
+
+
+class Area(AreaSummary):
+    introduction: str
+    benefits: list[str]
+    success_factors: list[SuccessFactor]
+    checklists: list[Checklist]
+    references: Annotated[list[str], Ids]
+
+
+def area_json(a: models.Area, full: bool = False) -> dict:
+    return (Area if full else AreaSummary).of(a)
+
+
+class Areas(Shape):
+    areas: list[AreaSummary]
+
+
+class Reference(Shape):
+    id: str
+    title: str
+    authors: Annotated[str | None, Blank]
+    year: int | None
+    citation: str
+    description: str
+    urls: list[str]
+    areas: Annotated[list[int], Ids]
+
+
+reference_json = Reference.of
+
+
+class References(Shape):
+    references: list[Reference]
+
+
+class GlossaryTerm(Shape):
+    id: str
+    term: str
+    definition: str
+
+
+glossary_json = GlossaryTerm.of
+
+
+class Glossary(Shape):
+    terms: list[GlossaryTerm]
+
+
+class Indicator(Shape):
+    id: str
+    text: str
+
+
+class Question(Shape):
+    id: str
+    text: str
+    indicators: list[Indicator]
+
+
+class QualityDomain(Shape):
+    domain: int = Field(validation_alias="id")
+    name: str
+    questions: list[Question]
+
+
+criteria_json = QualityDomain.of
+
+
+class Criteria(Shape):
+    domains: list[QualityDomain]
+
+
+# --- recommendations -----------------------------------------------------------------------------
+
+class Why(Shape):
+    """Why a practice is recommended for one checklist item (kb.assessment.recommend.Reason)."""
+
+    item: str = Field(description="The checklist item ID.")
+    words: list[str] = Field(description="Words the item and the practice share.")
+    needs: list[str]
+    activities: list[str] = Field(description="Activities the item calls for that the practice "
+                                              "carries out.")
+    same_area: bool
+    same_success_factor: bool = Field(validation_alias="same_factor")
+
+
+def why_json(reasons: list) -> list[dict]:
+    """The one shape of "why": a list, one entry an item (the API and the assessment summary)."""
+    return [Why.of(r) for r in reasons]
+
+
+class RecommendationRequest(BaseModel):
+    # "limit": "5" is refused, not read as 5; an unknown field is refused, not ignored.
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    unmet: list[str] = Field(min_length=1, max_length=200,
+                             description="IDs of the checklist items not met yet.")
+    # JSON has one kind of number: 5.0 is the whole number 5 (as JSON Schema says too).
+    limit: Annotated[int, BeforeValidator(
+        lambda v: int(v) if isinstance(v, float) and v.is_integer() else v)] = Field(
+        10, ge=1, le=100)
+    lang: Literal["lv", "en"] = Field("lv", description="The language of the titles.")
+
+    @classmethod
+    def problem(cls, error: ValidationError) -> tuple[str, str]:
+        """The parameter at fault and what to send instead (the first error)."""
+        e = error.errors()[0]
+        param = str(e["loc"][0])
+        if e["type"] == "extra_forbidden":
+            return param, f"unknown field {param[:40]!r}; the fields are unmet, limit and lang"
+        if param == "unmet" and e["type"] == "too_short":
+            return param, "unmet is empty: give at least one checklist item ID"
+        if param == "unmet" and e["type"] == "too_long":
+            return param, f"unmet may list at most {e['ctx']['max_length']} items"
+        field = cls.model_json_schema()["properties"][param]
+        expected = {"unmet": "a list of checklist item IDs",
+                    "limit": f"a whole number from {field.get('minimum')} to "
+                             f"{field.get('maximum')}",
+                    "lang": " or ".join(json.dumps(v) for v in field.get("enum", []))}
+        return param, f"{param} must be {expected[param]}"
+
+
+class Recommendation(Shape):
+    id: str
+    title: str
+    country: list[str] = Field(validation_alias="countries")
+    area: int
+    score: float
+    because: list[str] = Field(description="The unmet items it answers.")
+    why: list[Why] = Field(validation_alias="reasons")
+
+
+def recommendation_json(r, lang: str) -> dict:
+    """A recommended practice (kb.assessment.recommend.Recommendation), titled in ``lang``."""
+    shown = Recommendation.model_validate(r)
+    if lang == "en":
+        shown.title = r.title_en or r.title
+    return shown.jsonable()
+
+
+class Recommendations(Shape):
+    results: list[Recommendation]
+
+
+# --- the rest ------------------------------------------------------------------------------------
+
+class IndexHealth(Shape):
+    """The search index: its build's meta.json and how it is served (more keys may follow);
+    without an index, only the error and the problems."""
+
+    model_config = ConfigDict(extra="allow", json_schema_serialization_defaults_required=False)
+
+    generation: str | None = None
+    documents: int | None = None
+    changes: int | None = None
+    problems: list[str]
+    error: str | None
+
+
+class Health(Shape):
+    status: Literal["ok", "degraded"]
+    records: dict[str, int]
+    index: IndexHealth
+
+
+class ErrorDetail(Shape):
+    status: int
+    message: str
+    param: str | None = Field(description="The parameter at fault, if one is.")
+
+
+class Error(Shape):
+    """The one error shape of the API."""
+
+    error: ErrorDetail
+

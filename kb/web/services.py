@@ -6,7 +6,8 @@ import threading
 from flask import Flask, current_app, g
 
 from kb.core.db import make_engine, session_factory
-from kb.search import IndexUnavailable, LocalSearch, SearchReader, SearchService, default_embedder
+from kb.search import (IndexUnavailable, SearchReader, SearchService, default_embedder,
+                       make_search)
 from kb.web.errors import Unavailable
 
 _LOCK = threading.Lock()
@@ -41,9 +42,9 @@ def search_service() -> SearchService:
         with _LOCK:
             service = app.extensions.get("kb.search")
             if service is None:
-                service = LocalSearch(app.config["INDEX_DIR"],
+                service = make_search(app.extensions["kb.engine"], app.config["INDEX_DIR"],
                                       app.config.get("EMBEDDER") or default_embedder(),
-                                      app.extensions["kb.engine"])
+                                      app.config.get("SEARCH_BACKEND"))
                 app.extensions["kb.search"] = service
     return service
 

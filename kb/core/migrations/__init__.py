@@ -166,9 +166,13 @@ def compare(engine: Engine) -> list:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
+    from kb.core import search_tables
     from kb.core.models import Base
+    # PostgreSQL also has the postgres search backend's tables (revision 0004, PostgreSQL only).
+    targets = [Base.metadata] + ([search_tables.metadata]
+                                 if engine.dialect.name == "postgresql" else [])
     with engine.connect() as connection:
-        return compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        return compare_metadata(MigrationContext.configure(connection), targets)
 
 
 def autogenerate(message: str) -> Path | None:

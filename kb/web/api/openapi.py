@@ -1,9 +1,27 @@
-"""The OpenAPI 3.1 description of the JSON API."""
+"""The OpenAPI 3.1 description of the JSON API, generated from the routes and the shapes.
+
+Every /api route has an `Operation` here -- `spec` fails on one without -- and its path and
+methods come from the app's URL map, its summary from the view's docstring, its answers from
+the shapes of `kb.web.serialize` (their JSON schemas, `$defs` and all, become the components)
+and the search parameters from the facet registry (`kb.search.FACETS`).
+"""
 from __future__ import annotations
 
-from kb.search import FACETS, TYPES
+import re
+from dataclasses import dataclass
 
-ERROR = {"$ref": "#/components/schemas/Error"}
+from flask import current_app
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from kb import catalogue
+from kb.curation.schema import PracticeRecord
+from kb.search import FACETS
+from kb.search.facets import BY_NAME
+from kb.web import params, serialize
+from kb.web.services import db
+
+COMPONENTS = "#/components/schemas/{model}"
 
 
 def _param(name: str, schema: dict, description: str, location: str = "query") -> dict:
@@ -11,120 +29,119 @@ def _param(name: str, schema: dict, description: str, location: str = "query") -
             "schema": schema, "description": description}
 
 
-def _get(summary: str, parameters: list, response: dict, errors=(400,)) -> dict:
-    responses = {"200": {"description": "OK", "content": {"application/json": {"schema": response}}}}
-    for status in errors:
-        responses[str(status)] = {"description": "Error",
-                                  "content": {"application/json": {"schema": ERROR}}}
-    return {"get": {"summary": summary, "parameters": parameters, "responses": responses}}
+def _facet(name: str) -> dict:
+    facet = BY_NAME[name]
+    return _param(facet.name, facet.schema, facet.help)
+
+
+LIMIT = _param("limit", {"type": "integer", "minimum": 1, "maximum": params.MAX_LIMIT},
+               "Results per page.")
+OFFSET = _param("offset", {"type": "integer", "minimum": 0, "maximum": params.MAX_OFFSET},
+                "Results to skip.")
+SEARCH = (_param("q", {"type": "string", "maxLength": params.MAX_QUERY},
+                 "Plain words and \"phrases\"; empty lists every record matching the filters."),
+          *(_facet(f.name) for f in FACETS),
+          _param("sort", {"type": "string", "enum": ["relevance", "quality"]},
+                 "Order by relevance (default) or quality score."),
+          LIMIT, OFFSET)
+# A path parameter by the name its errors give it, with its description.
+PATH = {"practice_id": ("id", "Practice ID."), "number": ("n", "Key area 1-6.")}
+
+
+@dataclass(frozen=True)
+class Operation:
+    answer: type[BaseModel] | None  # the 200 answer's shape; None: any JSON object
+    errors: tuple[int, ...] = ()    # the statuses it answers with an error (any may be 500)
+    parameters: tuple[dict, ...] = ()
+    body: type[BaseModel] | None = None
+    answered: tuple[int, ...] = ()  # other statuses answered with the same shape
+
+
+OPERATIONS = {
+    "api.health": Operation(serialize.Health, answered=(503,)),  # 503: "degraded"
+    "api.search": Operation(serialize.SearchResults, (400, 503), SEARCH),
+    "api.practices": Operation(serialize.PracticeList, (400,),
+                               (_facet("area"), _facet("country"), LIMIT, OFFSET)),
+    "api.practice": Operation(serialize.Practice, (404,)),
+    "api.areas": Operation(serialize.Areas),
+    "api.area": Operation(serialize.Area, (404,)),
+    "api.checklists": Operation(serialize.Checklists),
+    "api.references": Operation(serialize.References),
+    "api.glossary": Operation(serialize.Glossary),
+    "api.criteria": Operation(serialize.Criteria),
+    "api.recommendations": Operation(serialize.Recommendations, (400, 503),
+                                     body=serialize.RecommendationRequest),
+    "api.openapi": Operation(None),
+    "curate.api_queue": Operation(serialize.Queue, (401,)),
+}
+
+
+def components() -> tuple[dict, dict]:
+    """The schema reference of every shape, and the schemas (each model once, by its name).
+
+    `kb export`'s line (PracticeRecord) is among them, though no endpoint answers with it."""
+    shapes = [(op.answer, "serialization") for op in OPERATIONS.values() if op.answer]
+    shapes += [(op.body, "validation") for op in OPERATIONS.values() if op.body]
+    shapes += [(serialize.Error, "serialization"), (PracticeRecord, "validation")]
+    refs, schemas = models_json_schema(shapes, ref_template=COMPONENTS)
+    return {model: ref for (model, _mode), ref in refs.items()}, schemas["$defs"]
+
+
+def _content(ref: dict | None) -> dict:
+    return {"application/json": {"schema": ref or {"type": "object"}}}
+
+
+def _operation(endpoint: str, rule: str, refs: dict) -> dict:
+    op = OPERATIONS[endpoint]
+    doc = (current_app.view_functions[endpoint].__doc__ or "").strip()
+    error = {"description": "Error", "content": _content(refs[serialize.Error])}
+    path = [_param(PATH[name][0], {"type": "integer" if converter == "int" else "string"},
+                   PATH[name][1], "path")
+            for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule)]
+    answer = {"content": _content(refs.get(op.answer))}
+    operation = {"summary": " ".join(doc.split()) or endpoint, "operationId": endpoint,
+                 "parameters": [*path, *map(_with_vocabulary, op.parameters)],
+                 "responses": {"200": {"description": "OK", **answer},
+                               **{str(s): {"description": "Answered", **answer}
+                                  for s in op.answered},
+                               **{str(s): error for s in op.errors},
+                               "default": error}}
+    if op.body is not None:
+        operation["requestBody"] = {"required": True, "content": _content(refs[op.body])}
+    return operation
+
+
+def _with_vocabulary(parameter: dict) -> dict:
+    """A facet parameter whose values come from the database (needs, activities, success
+    factors) lists this deployment's values: the document says exactly what is accepted."""
+    facet = BY_NAME.get(parameter["name"])
+    if facet is None or facet.codes is None:
+        return parameter
+    return {**parameter, "schema": {"type": "string", "enum": facet.codes(db())}}
+
+
+def _path(rule: str) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: "{" + PATH[m.group(1)][0] + "}", rule)
 
 
 def spec() -> dict:
-    limit = _param("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Results per page.")
-    offset = _param("offset", {"type": "integer", "minimum": 0, "maximum": 10000}, "Results to skip.")
-    area = _param("area", {"type": "integer", "minimum": 1, "maximum": 6}, "Key area 1-6.")
-    country = _param("country", {"type": "string", "pattern": "^[A-Za-z]{2}$"},
-                     "ISO 3166-1 alpha-2 country code.")
-    obj = {"type": "object"}
+    """The OpenAPI document of the app's /api routes."""
+    refs, schemas = components()
+    unmet = schemas.get("RecommendationRequest", {}).get("properties", {}).get("unmet")
+    if unmet is not None:  # the checklist items there are
+        unmet["items"] = {"type": "string",
+                          "enum": [i.id for c in catalogue.checklists(db()) for i in c.items]}
+    paths: dict[str, dict] = {}
+    for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.rule.startswith("/api/"):
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                paths.setdefault(_path(rule.rule), {})[method.lower()] = _operation(
+                    rule.endpoint, rule.rule, refs)
     return {
         "openapi": "3.1.0",
         "info": {"title": "kb API", "version": "1",
                  "description": "Good practices for the inclusion of refugees: search and records "
                                 "from the UNHCR/MPG handbook. Every error has one shape."},
-        "paths": {
-            "/api/health": _get("Record counts and search index metadata", [],
-                                {"$ref": "#/components/schemas/Health"}, errors=(503,)),
-            "/api/search": _get("Search all record types", [
-                _param("q", {"type": "string", "maxLength": 1000},
-                       "Plain words and \"phrases\"; empty lists every record matching the filters."),
-                *(_param(f.name, f.schema, f.help) for f in FACETS),
-                _param("sort", {"type": "string", "enum": ["relevance", "quality"]},
-                       "Order by relevance (default) or quality score."),
-                limit, offset], {"$ref": "#/components/schemas/SearchResults"}, errors=(400, 503)),
-            "/api/practices": _get("Published practices with full text", [area, country, limit, offset],
-                                   {"type": "object", "properties": {
-                                       "total": {"type": "integer"},
-                                       "results": {"type": "array",
-                                                   "items": {"$ref": "#/components/schemas/Practice"}}}}),
-            "/api/practices/{id}": _get("One practice", [_param("id", {"type": "string"}, "Practice ID", "path")],
-                                        {"$ref": "#/components/schemas/Practice"}, errors=(404,)),
-            "/api/areas": _get("The six key areas", [], obj),
-            "/api/areas/{n}": _get("One key area", [_param("n", {"type": "integer"}, "Area 1-6", "path")],
-                                   obj, errors=(404,)),
-            "/api/checklists": _get("Checklists with their items", [], {"$ref": "#/components/schemas/Checklists"}),
-            "/api/references": _get("References", [], obj),
-            "/api/glossary": _get("Glossary", [], obj),
-            "/api/criteria": _get("Quality criteria", [], obj),
-            "/api/openapi.json": _get("This description", [], obj, errors=()),
-            "/api/curate/queue": _get("The review queue (curators only; 401 otherwise)", [], obj,
-                                      errors=(401,)),
-            "/api/recommendations": {"post": {
-                "summary": "Practices for unmet checklist items",
-                "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                    "type": "object", "required": ["unmet"], "properties": {
-                        "unmet": {"type": "array", "items": {"type": "string"}, "minItems": 1,
-                                  "maxItems": 200},
-                        "limit": {"type": "integer", "minimum": 1, "maximum": 100},
-                        "lang": {"type": "string", "enum": ["lv", "en"]}}}}}},
-                "responses": {
-                    "200": {"description": "OK", "content": {"application/json": {"schema": {
-                        "type": "object", "properties": {"results": {"type": "array", "items": {
-                            "type": "object", "required": ["id", "title", "country", "area",
-                                                       "score", "because", "why"],
-                        "properties": {
-                            "because": {"type": "array", "items": {"type": "string"}},
-                            "why": {"type": "array", "items": {"type": "object", "properties": {
-                                "item": {"type": "string"},
-                                "words": {"type": "array", "items": {"type": "string"}},
-                                "needs": {"type": "array", "items": {"type": "string"}},
-                                "activities": {"type": "array", "items": {"type": "string"}},
-                                "same_area": {"type": "boolean"},
-                                "same_success_factor": {"type": "boolean"}}}}}}}}}}}},
-                    "400": {"description": "Error", "content": {"application/json": {"schema": ERROR}}},
-                    "503": {"description": "Error", "content": {"application/json": {"schema": ERROR}}}}}},
-        },
-        "components": {"schemas": {
-            "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-                "type": "object", "required": ["status", "message", "param"], "properties": {
-                    "status": {"type": "integer"}, "message": {"type": "string"},
-                    "param": {"type": ["string", "null"]}}}}},
-            "Health": {"type": "object", "properties": {
-                "status": {"type": "string", "enum": ["ok", "degraded"]},
-                "records": {"type": "object"}, "index": {"type": "object"}}},
-            "Hit": {"type": "object", "required": ["id", "type", "title", "snippet", "score", "area",
-                                                   "country", "success_factor"],
-                    "properties": {
-                        "id": {"type": "string"}, "type": {"type": "string", "enum": list(TYPES)},
-                        "title": {"type": "string"}, "title_en": {"type": ["string", "null"]},
-                        "snippet": {"type": "string", "description": "HTML: text escaped, matches in <mark>"},
-                        "score": {"type": "number"}, "area": {"type": ["integer", "null"]},
-                        "areas": {"type": "array", "items": {"type": "integer"}},
-                        "country": {"type": "array", "items": {"type": "string"}},
-                        "success_factor": {"type": ["string", "null"]},
-                        "needs": {"type": "array", "items": {"type": "string"}},
-                        "activities": {"type": "array", "items": {"type": "string"}},
-                        "retrievers": {"type": "array", "items": {"enum": ["lexical", "dense"]}}}},
-            "SearchResults": {"type": "object", "required": ["query", "total", "results", "facets"],
-                              "properties": {"query": {"type": "string"}, "total": {"type": "integer"},
-                                             "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
-                                             "facets": {"type": "object"}}},
-            "Practice": {"type": "object", "properties": {
-                "id": {"type": "string"}, "title": {"type": "string"}, "title_en": {"type": ["string", "null"]},
-                "organisation": {"type": ["string", "null"]}, "city": {"type": ["string", "null"]},
-                "country": {"type": "array", "items": {"type": "string"}}, "area": {"type": "integer"},
-                "success_factor": {"type": ["string", "null"]},
-                "success_factor_name": {"type": ["string", "null"]},
-                "success_factor_name_en": {"type": ["string", "null"]}, "needs": {"type": "array"},
-                "activities": {"type": "array", "items": {"type": "string"},
-                               "description": "Activity codes, most central first."},
-                "text": {"type": "string"}, "summary_en": {"type": ["string", "null"]},
-                "urls": {"type": "array", "items": {"type": "string"}}}},
-            "Checklists": {"type": "object", "properties": {"areas": {"type": "array", "items": {
-                "type": "object", "properties": {
-                    "area": {"type": ["integer", "null"]}, "checklist": {"type": "string"},
-                    "title": {"type": "string"}, "title_en": {"type": ["string", "null"]},
-                    "items": {"type": "array", "items": {"type": "object", "properties": {
-                        "id": {"type": "string"}, "text": {"type": "string"},
-                        "text_en": {"type": ["string", "null"]}}}}}}}}},
-        }},
+        "paths": paths,
+        "components": {"schemas": schemas},
     }

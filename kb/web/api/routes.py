@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import jsonify, request
+from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from kb.core.models import (Area, Checklist, ChecklistItem, GlossaryTerm, Practice, Reference, SuccessFactor)
@@ -12,8 +13,9 @@ from kb.web.lookups import get_area, get_practice
 from kb.web.api.openapi import spec
 from kb.assessment.recommend import UnknownItems, recommend
 from kb.web.errors import BadParameter
-from kb.web.serialize import (area_json, checklist_json, criteria_json, glossary_json, hit_json,
-                              practice_json, reference_json)
+from kb.web.serialize import (RecommendationRequest, area_json, checklist_json, criteria_json,
+                              glossary_json, practice_json, recommendation_json,
+                              reference_json, search_json)
 from kb.search import IndexUnavailable
 from kb.web.services import db, search_reader, search_service
 
@@ -48,8 +50,9 @@ def search():
     limit, offset = params.paging(args)
     results = search_reader().search(q, filters, limit=limit, offset=offset,
                                     sort=params.sort(args))
-    return jsonify({"query": results.query, "total": results.total,
-                    "results": [hit_json(h) for h in results.hits], "facets": results.facets})
+    # total counts only the results that match q; when none does, "closest" holds the nearest
+    # misses (at most 5), never counted and never among the results
+    return jsonify(search_json(results))
 
 
 @bp.get("/practices")
@@ -112,30 +115,16 @@ def recommendations():
     if not isinstance(body, dict):
         raise BadParameter("send a JSON object: {\"unmet\": [item IDs], \"limit\": n, "
                            "\"lang\": \"lv\" or \"en\"}", "body")
-    unmet = body.get("unmet")
-    if not isinstance(unmet, list) or not all(isinstance(i, str) for i in unmet):
-        raise BadParameter("unmet must be a list of checklist item IDs", "unmet")
-    if not unmet:
-        raise BadParameter("unmet is empty: give at least one checklist item ID", "unmet")
-    if len(unmet) > 200:
-        raise BadParameter("unmet may list at most 200 items", "unmet")
-    limit = body.get("limit", 10)
-    if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 100:
-        raise BadParameter("limit must be a whole number from 1 to 100", "limit")
-    lang = body.get("lang", "lv")
-    if lang not in ("lv", "en"):
-        raise BadParameter("lang must be \"lv\" or \"en\"", "lang")
     try:
-        found = recommend(search_reader(), db(), unmet, limit=limit)
+        wanted = RecommendationRequest.model_validate(body)
+    except ValidationError as exc:
+        param, message = RecommendationRequest.problem(exc)
+        raise BadParameter(message, param) from None
+    try:
+        found = recommend(search_reader(), db(), wanted.unmet, limit=wanted.limit)
     except UnknownItems as exc:
         raise BadParameter(f"unknown checklist item IDs: {', '.join(exc.ids)}", "unmet") from None
-    return jsonify({"results": [
-        {"id": r.id, "title": (r.title_en or r.title) if lang == "en" else r.title,
-         "country": r.countries, "area": r.area, "score": r.score, "because": r.because,
-         "why": [{"item": x.item, "words": x.words, "needs": x.needs,
-                  "activities": x.activities, "same_area": x.same_area,
-                  "same_success_factor": x.same_factor} for x in r.reasons]}
-        for r in found]})
+    return jsonify({"results": [recommendation_json(r, wanted.lang) for r in found]})
 
 
 @bp.get("/openapi.json")

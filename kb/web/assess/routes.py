@@ -13,6 +13,7 @@ from kb.core.models import Area
 from kb.assessment.recommend import per_item
 from kb.web.assess import bp
 from kb.web.errors import BadParameter, NotFound, wants_json
+from kb.web.serialize import why_json
 from kb.web.services import db, search_reader
 
 
@@ -121,10 +122,7 @@ def summary_data(assessment) -> dict:
             "unmet": [{"id": i.id, "text": i.text, "text_en": i.text_en or None, "practices": [
                 {"id": r.id, "title": r.title, "title_en": r.title_en or None,
                  "country": r.countries, "area": r.area, "score": r.score,
-                 "why": {"words": r.reasons[0].words, "needs": r.reasons[0].needs,
-                         "activities": r.reasons[0].activities,
-                         "same_area": r.reasons[0].same_area,
-                         "same_success_factor": r.reasons[0].same_factor}}
+                 "why": why_json(r.reasons)}
                 for r in recommendations.get(i.id, [])]} for i in p.unmet],
             "references": [{"id": r.id, "title": r.title, "year": r.year,
                             "url": r.urls[0] if r.urls else None}

@@ -17,11 +17,16 @@ def register(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_curator(curator_id: str):
-        if not curator_id.isdigit():
+    def load_curator(session_id: str):
+        # "<curator id>.<session version>": a session from before a logout or deactivation
+        # names an older version and is not accepted.
+        curator_id, _, version = session_id.partition(".")
+        if not (curator_id.isdigit() and version.isdigit() and len(curator_id) < 12):
             return None
         curator = db().get(Curator, int(curator_id))
-        return curator if curator is not None and curator.active else None
+        if curator is None or not curator.active or curator.session_version != int(version):
+            return None
+        return curator
 
     @login_manager.unauthorized_handler
     def unauthorized():

@@ -8,6 +8,7 @@ from wtforms import (EmailField, PasswordField, SelectField, SelectMultipleField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from kb.curation.accounts import EMAIL
+from kb.curation.schema import LIMITS, REASON_LIMIT
 
 try:  # WTForms >= 3.3 wants choice objects; older versions take (value, label) pairs
     from wtforms.fields.choices import SelectChoice as _SelectChoice
@@ -29,31 +30,38 @@ class CheckboxList(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
+def sized(name: str, required: bool = False) -> list:
+    """Required or optional, and at most as long as the practice schema allows field ``name``."""
+    return [DataRequired() if required else Optional(), Length(max=LIMITS[name])]
+
+
 class PracticeForm(FlaskForm):
-    """A practice's fields; choices are filled in by the view (they come from the database)."""
+    """A practice's fields (`kb.curation.schema`, which also checks them and says what is wrong);
+    choices are filled in by the view (they come from the database)."""
 
     title = StringField(_l("Title (project or organisation name)"),
-                        validators=[DataRequired(), Length(max=300)])
-    title_en = StringField(_l("Title in English"), validators=[Optional(), Length(max=300)])
-    organisation = StringField(_l("Organisation"), validators=[Optional(), Length(max=300)])
+                        validators=sized("title", required=True))
+    title_en = StringField(_l("Title in English"), validators=sized("title_en"))
+    organisation = StringField(_l("Organisation"), validators=sized("organisation"))
     countries = SelectMultipleField(_l("Countries"), validators=[DataRequired()])
-    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
+    city = StringField(_l("City"), validators=sized("city"))
     area = SelectField(_l("Key area"), validators=[DataRequired()])
     success_factor = SelectField(_l("Success factor"), validators=[Optional()], validate_choice=False)
-    text = TextAreaField(_l("Description in Latvian"), validators=[Optional(), Length(max=20000)])
-    summary_en = TextAreaField(_l("Description in English"), validators=[Optional(), Length(max=20000)])
+    text = TextAreaField(_l("Description in Latvian"), validators=sized("text"))
+    summary_en = TextAreaField(_l("Description in English"), validators=sized("summary_en"))
     needs = CheckboxList(_l("Needs"), validators=[Optional()], validate_choice=False)
     activities = CheckboxList(_l("Activities"), validators=[Optional()], validate_choice=False)
-    urls = TextAreaField(_l("Web addresses (one per line)"), validators=[Optional(), Length(max=5000)])
-    contact = StringField(_l("Contact"), validators=[Optional(), Length(max=300)])
-    source_note = StringField(_l("Source"), validators=[Optional(), Length(max=500)])
+    # One address a line: the schema checks each, and how many.
+    urls = TextAreaField(_l("Web addresses (one per line)"), validators=[Optional()])
+    contact = StringField(_l("Contact"), validators=sized("contact"))
+    source_note = StringField(_l("Source"), validators=sized("source_note"))
 
 
 class SuggestForm(PracticeForm):
     """The public suggestion form: contact required, and a field only bots fill in."""
 
     contact = StringField(_l("Your email (so a curator can ask you questions)"),
-                          validators=[DataRequired(), Length(max=300),
+                          validators=[*sized("contact", required=True),
                                       Regexp(EMAIL, message=_l("Enter an email address."))])
     website = StringField("Website", validators=[Optional()])  # honeypot, hidden by CSS
 
@@ -63,4 +71,4 @@ class ReviewForm(FlaskForm):
         choice("publish", _l("Publish")), choice("request_changes", _l("Request changes")),
         choice("reject", _l("Reject")), choice("unpublish", _l("Unpublish"))])
     reason = TextAreaField(_l("Reason (required to reject or request changes)"),
-                           validators=[Optional(), Length(max=2000)])
+                           validators=[Optional(), Length(max=REASON_LIMIT)])

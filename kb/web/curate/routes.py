@@ -6,16 +6,20 @@ from datetime import timedelta
 
 from babel import Locale
 from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import session as http_session
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from kb.curation import accounts, quality, review
+from kb.curation import accounts, diff, quality, review, schema
 from kb.core.config import setting
 from kb.core.vocabulary import COUNTRIES
-from kb.core.models import PRACTICE_LOADS, PUBLISHED, Activity, Area, Curator, Need, Practice, SuccessFactor
+from kb.core.models import (HANDBOOK, PRACTICE_LOADS, PUBLISHED, Activity, Area, Curator, Need,
+                            Practice, PracticeRevision, SuccessFactor)
 from kb.web.curate import bp
+from kb.web.curate.auth import admin_required
 from kb.web.curate.forms import LoginForm, PracticeForm, ReviewForm, SuggestForm, choice
 from kb.web.errors import KbHTTPError, NotFound
 from kb.web.helpers import localized
@@ -27,6 +31,10 @@ SUGGEST_WINDOW = timedelta(hours=1)
 
 class TooManyRequests(KbHTTPError):
     status = 429
+
+
+class Forbidden(KbHTTPError):
+    status = 403
 
 
 def _client_address() -> str:
@@ -41,27 +49,49 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        keys = [f"login:email:{email}", f"login:ip:{_client_address()}"]
+        # Wrong passwords are counted per account *and address* -- someone guessing cannot lock
+        # the curator out from everywhere else -- and per address over all accounts, with a
+        # higher limit, so spraying many accounts from one address is stopped too.
+        address = _client_address()
         limit = setting("KB_LOGIN_ATTEMPTS")
-        too_many = _("Too many failed logins. Wait 15 minutes and try again.")
-        if any(accounts.count(db(), k, accounts.LOGIN_WINDOW) >= limit for k in keys):
+        limits = {f"login:pair:{email}|{address}": limit,
+                  f"login:ip:{address}": limit * accounts.ADDRESS_FACTOR}
+        # Each lock-out of this account from this address doubles the next wait (15 min,
+        # 30 min, 1 h ... at most a day): guessing slows down exponentially.
+        window = accounts.backoff(db(), f"login:strikes:{email}|{address}")
+        too_many = ngettext("Too many failed logins. Wait %(num)d minute and try again.",
+                            "Too many failed logins. Wait %(num)d minutes and try again.",
+                            int(window.total_seconds() // 60))
+        windows = dict(zip(limits, (window, accounts.LOGIN_WINDOW)))
+        if any(accounts.count(db(), k, windows[k]) >= n for k, n in limits.items()):
             raise TooManyRequests(too_many)
         # Count the attempt before the password is checked, and decide on the counts the
         # database returns: of many attempts at once, at most `limit` check a password.
-        if max([accounts.hit(db(), k, accounts.LOGIN_WINDOW) for k in keys]) > limit:
+        counts = {k: accounts.hit(db(), k, windows[k]) for k in limits}
+        if any(counts[k] > n for k, n in limits.items()):
             db().rollback()  # a refused attempt is not counted
             raise TooManyRequests(too_many)
+        if counts[next(iter(limits))] == limit:  # this attempt, if wrong, locks the pair
+            accounts.hit(db(), f"login:strikes:{email}|{address}", accounts.STRIKES_WINDOW)
         db().commit()  # counted for everyone while the password is checked
         curator = accounts.authenticate(db(), email, form.password.data)
         if curator is None:
             flash(_("Wrong email or password."), "error")
             return render_template("curate/login.html", form=form), 401
-        for key in keys:
-            accounts.clear(db(), key)
+        # A success forgives this account's attempts from here, and takes back its own count
+        # from the address -- not other accounts' attempts: logging in to one's own account
+        # must not reset a spray, and colleagues behind one proxy logging in are not counted.
+        pair, address_key = limits
+        accounts.clear(db(), pair)
+        accounts.undo(db(), address_key)
         db().commit()
+        http_session.permanent = True  # ends after KB_SESSION_HOURS
         login_user(curator)
         target = request.args.get("next", "")
-        if not target.startswith("/curate") or target.startswith("//"):
+        # Only a page of this site's curation area; a control character (CR LF would split
+        # the Location header) or a scheme-relative "//host" is ignored.
+        if (not target.startswith("/curate") or target.startswith("//")
+                or any(ord(c) < 32 or c == "\\" for c in target)):
             target = url_for("curate.queue")
         return redirect(target, code=303)
     return render_template("curate/login.html", form=form)
@@ -70,7 +100,9 @@ def login():
 @bp.post("/curate/logout")
 @login_required
 def logout():
-    """Log out."""
+    """Log out: this curator's sessions end here and everywhere (server-side)."""
+    accounts.end_sessions(db(), current_user)
+    db().commit()
     logout_user()
     return redirect(url_for("main.home"), code=303)
 
@@ -89,11 +121,21 @@ def _queue_data() -> dict:
     return groups
 
 
+def _revisions() -> list[dict]:
+    """The practices (handbook ones too) with a revision waiting for review, oldest first."""
+    rows = db().execute(select(Practice, PracticeRevision, Curator.email)
+                        .join(PracticeRevision, PracticeRevision.practice_id == Practice.id)
+                        .join(Curator, Curator.id == PracticeRevision.proposed_by)
+                        .order_by(PracticeRevision.proposed_at))
+    return [{"id": p.id, "title": p.title, "source": p.source, "proposed_by": email,
+             "own": r.proposed_by == current_user.id} for p, r, email in rows]
+
+
 @bp.get("/curate")
 @login_required
 def queue():
-    """The review queue: pending, changes requested, published, rejected."""
-    return render_template("curate/queue.html", groups=_queue_data())
+    """The review queue: revisions waiting, pending, changes requested, published, rejected."""
+    return render_template("curate/queue.html", groups=_queue_data(), revisions=_revisions())
 
 
 @bp.get("/api/curate/queue")
@@ -126,20 +168,14 @@ def _fill_choices(form: PracticeForm) -> None:
 
 
 def _raw(form: PracticeForm) -> dict:
-    return {"title": form.title.data, "title_en": form.title_en.data,
-            "organisation": form.organisation.data, "city": form.city.data,
-            "countries": form.countries.data or [], "area": form.area.data,
-            "success_factor": form.success_factor.data, "text": form.text.data,
-            "summary_en": form.summary_en.data, "needs": form.needs.data or [],
-            "activities": form.activities.data or [],
-            "urls": (form.urls.data or "").splitlines(), "contact": form.contact.data,
-            "source_note": form.source_note.data}
+    """The form's values by the practice schema's field names (web addresses one a line)."""
+    raw = {name: form[name].data for name in schema.FIELDS}
+    return {**raw, "urls": (raw["urls"] or "").splitlines()}
 
 
 def _show_errors(form: PracticeForm, error: review.ReviewError) -> None:
-    fields = {"area": form.area, "success_factor": form.success_factor}
-    for name, message in error.errors.items():
-        field = fields.get(name) or getattr(form, name, None)
+    for name, message in error.errors.items():  # the form's fields are the schema's
+        field = getattr(form, name, None)
         if field is not None:
             field.errors = [*field.errors, message]
 
@@ -192,44 +228,51 @@ def suggest():
     return render_template("curate/practice_form.html", form=form, mode="suggest"), status
 
 
-def get_practice(practice_id: str) -> Practice:
-    practice = db().get(Practice, practice_id)
+def get_practice(practice_id: str, intent: str = "view") -> Practice:
+    """The practice the curator is about to ``intent``, by the curation rules
+    (`review.practice_for`): 404 when there is none, 403 when they may not."""
+    try:
+        practice = review.practice_for(db(), practice_id, current_user, intent)
+    except review.NotAllowed as exc:
+        raise Forbidden(str(exc)) from None
     if practice is None:
         raise NotFound(f"no practice with id {practice_id!r}", "id")
     return practice
 
 
 def _form_from(practice: Practice) -> PracticeForm:
-    form = PracticeForm(data={
-        "title": practice.title, "title_en": practice.title_en,
-        "organisation": practice.organisation, "city": practice.city,
-        "countries": practice.country_codes, "area": str(practice.area_id),
-        "success_factor": practice.success_factor_id or "", "text": practice.text,
-        "summary_en": practice.summary_en, "needs": practice.need_codes,
-        "activities": practice.activity_codes,
-        "urls": "\n".join(practice.urls or []), "contact": practice.contact,
-        "source_note": practice.source_note})
-    return form
+    """The edit form with the practice's values -- or those of the curator's own revision
+    waiting for review, to change it further."""
+    revision = review.revision_of(db(), practice.id)
+    own = revision is not None and revision.proposed_by == current_user.id
+    values = review.proposed_values(db(), practice) if own else schema.read(practice)
+    return PracticeForm(data={**values, "area": str(values["area"]),
+                              "success_factor": values["success_factor"] or "",
+                              "urls": "\n".join(values["urls"])})
 
 
 @bp.route("/curate/practices/<practice_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(practice_id: str):
-    """Edit a practice (reviewers can edit any); the change log keeps before and after."""
-    practice = get_practice(practice_id)
+    """Edit a curator's practice; a published one keeps its text until another curator
+    approves the change (a revision). The change log keeps before and after."""
+    practice = get_practice(practice_id, "edit")
     form = PracticeForm() if request.method == "POST" else _form_from(practice)
     _fill_choices(form)
     if form.validate_on_submit():
+        published = practice.status == PUBLISHED
         try:
-            review.edit(db(), practice, _raw(form), current_user)
-            if practice.status == PUBLISHED:
-                review.sync_search(search_service(), db(), practice)
+            change = review.edit(db(), practice, _raw(form), current_user)
         except review.ReviewError as exc:
             db().rollback()
             _show_errors(form, exc)
+            if not exc.errors:
+                flash(str(exc), "error")
         else:
             db().commit()
-            flash(_("Saved."), "info")
+            flash(_("Nothing changed.") if change is None
+                  else _("Your change waits for another curator's review; the published text "
+                         "stays until then.") if published else _("Saved."), "info")
             return redirect(url_for("curate.practice", practice_id=practice.id), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template("curate/practice_form.html", form=form, mode="edit",
@@ -241,14 +284,28 @@ def edit(practice_id: str):
 @bp.get("/curate/practices/<practice_id>")
 @login_required
 def practice(practice_id: str):
-    """A practice with its history, the review decision and the quality scores."""
+    """A practice with its history, the revision waiting for review, the review decision
+    (or, for a handbook practice, its correction note and hiding) and the quality scores."""
     p = get_practice(practice_id)
     domains = quality.domains_with_indicators(db())
     values = quality.scores_of(db(), p.id)
     curators = {c.id: c.email for c in db().scalars(select(Curator))}
+    revision = review.revision_of(db(), p.id)
+    proposal = None
+    if revision is not None:
+        proposal = {"by": curators.get(revision.proposed_by), "at": revision.proposed_at,
+                    "own": revision.proposed_by == current_user.id,
+                    "digest": review.revision_digest(revision),
+                    "fields": diff.field_changes(review.revision_fields(revision))}
+    history = [(c, diff.field_changes(c.fields, abridge=True))
+               for c in review.history(db(), p.id)]
+    # The note form shows the curator's own note waiting for review, to change it further.
+    note = (review.proposed_values(db(), p)[review.NOTE] if proposal and proposal["own"]
+            else p.correction_note)
     return render_template("curate/practice.html", practice=p, data=practice_json(p),
-                           history=review.history(db(), p.id), form=ReviewForm(),
-                           domains=domains, values=values,
+                           history=history, form=ReviewForm(), handbook=p.source == HANDBOOK,
+                           proposal=proposal, note=note, note_limit=schema.NOTE_LIMIT,
+                           reason_limit=schema.REASON_LIMIT, domains=domains, values=values,
                            result=quality.score(values, domains), curators=curators)
 
 
@@ -266,11 +323,12 @@ def decide(practice_id: str):
         review.sync_search(search_service(), db(), p)
     except review.ReviewError as exc:
         db().rollback()
-        flash(str(exc) if not exc.errors else "; ".join(exc.errors.values()), "error")
+        _flash_refusal(exc)
         return redirect(url_for("curate.practice", practice_id=p.id), code=303)
     db().commit()
     status = {"published": _("Published"), "pending": _("Waiting for review"),
-              "rejected": _("Rejected"), "changes_requested": _("Changes requested")}[p.status]
+              "rejected": _("Rejected"), "changes_requested": _("Changes requested"),
+              "hidden": _("Hidden")}[p.status]
     flash(_("Done: %(status)s. Search updated in %(ms)d ms.", status=status,
             ms=round((time.perf_counter() - started) * 1000)), "info")
     return redirect(url_for("curate.practice", practice_id=p.id), code=303)
@@ -279,8 +337,9 @@ def decide(practice_id: str):
 @bp.post("/curate/practices/<practice_id>/quality")
 @login_required
 def score(practice_id: str):
-    """Save the quality scores (met / partly / not met / unknown per indicator)."""
-    p = get_practice(practice_id)
+    """Save the quality scores (met / partly / not met / unknown per indicator); the change
+    log keeps each indicator's score before and after."""
+    p = get_practice(practice_id, "score")
     values = {k[4:]: v for k, v in request.form.items() if k.startswith("ind-")}
     try:
         result = quality.save_scores(db(), p, values, current_user.id)
@@ -294,3 +353,70 @@ def score(practice_id: str):
             overall=f"{result.overall} %" if result.overall is not None else "—"), "info")
     return redirect(url_for("curate.practice", practice_id=p.id) + "#quality", code=303)
 
+
+
+# -- revisions, correction notes, hiding -------------------------------------------------------
+
+def _flash_refusal(exc: review.ReviewError) -> None:
+    flash(str(exc) if not exc.errors else "; ".join(exc.errors.values()), "error")
+
+
+def _act(p: Practice, run, done, search: bool):
+    """``run()`` a review action on ``p`` -- with its search change when ``search``, in the same
+    transaction -- flash ``done(its result)`` or why it was refused, and go back to ``p``."""
+    try:
+        result = run()
+        if search:
+            review.sync_search(search_service(), db(), p)
+    except review.ReviewError as exc:
+        db().rollback()
+        _flash_refusal(exc)
+    else:
+        db().commit()
+        flash(done(result), "info")
+    return redirect(url_for("curate.practice", practice_id=p.id), code=303)
+
+
+@bp.post("/curate/practices/<practice_id>/revision")
+@login_required
+def decide_revision(practice_id: str):
+    """Approve the revision waiting for review (it is published, and search updated, at once)
+    or reject it with a reason (it is discarded)."""
+    p = get_practice(practice_id)
+    action = request.form.get("action", "")
+    return _act(p, lambda: review.decide_revision(
+        db(), p, action, current_user, request.form.get("reason", ""),
+        seen=request.form.get("seen", "")),
+        lambda _change: _("Revision approved: it is published.") if action == "approve"
+        else _("Revision rejected: it is discarded."), search=p.status == PUBLISHED)
+
+
+@bp.post("/curate/practices/<practice_id>/note")
+@login_required
+def note(practice_id: str):
+    """Propose a correction note for a handbook practice: shown with it once another curator
+    approves it, and kept by `kb ingest`."""
+    p = get_practice(practice_id, "note")
+    return _act(p, lambda: review.set_note(db(), p, request.form.get("note", ""), current_user),
+                lambda change: _("Nothing changed.") if change is None
+                else _("The note waits for another curator's review."), search=False)
+
+
+@bp.post("/curate/practices/<practice_id>/hide")
+@login_required
+@admin_required
+def hide(practice_id: str):
+    """Hide a handbook practice (admins, with a reason); `kb ingest` keeps it hidden."""
+    p = get_practice(practice_id, "hide")
+    return _act(p, lambda: review.hide(db(), p, current_user, request.form.get("reason", "")),
+                lambda _change: _("Hidden: it is no longer shown or found."), search=True)
+
+
+@bp.post("/curate/practices/<practice_id>/show")
+@login_required
+@admin_required
+def show(practice_id: str):
+    """Publish a hidden handbook practice again (admins)."""
+    p = get_practice(practice_id, "show")
+    return _act(p, lambda: review.show(db(), p, current_user, request.form.get("reason", "")),
+                lambda _change: _("Shown again: it is published."), search=True)

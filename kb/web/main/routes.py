@@ -16,7 +16,7 @@ from kb.web.helpers import localized
 from kb.web.main import bp
 from kb.web.serialize import (area_json, criteria_json, glossary_json, hit_json, practice_json,
                               reference_json)
-from kb.search import DocKey
+from kb.search import DocKey, Filters
 from kb.web.services import db, search_reader
 
 PAGE_SIZE = 10
@@ -52,14 +52,20 @@ def search():
     q = params.query_text(args)
     filters = params.filters(args)
     page = params.integer(args, "page", 1, 1, 1000)
-    results = search_reader().search(q, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-                                    sort=params.sort(args))
+    reader = search_reader()
+    results = reader.search(q, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+                            sort=params.sort(args))
     pages = max(1, math.ceil(results.total / PAGE_SIZE))
     factors = {f.id: localized(f, "name") for f in db().scalars(select(SuccessFactor))}
     data = {"query": q, "total": results.total, "page": page, "pages": pages,
+            "beyond_last_page": results.total > 0 and page > pages,
             "results": [hit_json(h) for h in results.hits], "facets": results.facets,
-            "filters": filters.as_dict()}
-    return render_page("search.html", data, factor_names=factors)
+            "filters": filters.as_dict(), "closest": [hit_json(h) for h in results.closest],
+            "suggestion": results.suggestion or None, "browse": None}
+    if results.total == 0:  # what helps when nothing matches: the handbook by need and country
+        practices = reader.search("", Filters(types=("practice",)), limit=0).facets
+        data["browse"] = {"needs": practices["need"], "countries": practices["country"]}
+    return render_page("search.html", data, factor_names=factors, filtered=not filters.empty)
 
 
 @bp.get("/practices/<practice_id>")
