@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import filecmp
 import hashlib
 import os
 import re
@@ -211,9 +212,10 @@ def handbook_index_root(request, tmp_path_factory, handbook_documents, embedder)
         if not _trustworthy(root / CACHE_FILE, embedder, passages):
             (root / CACHE_FILE).unlink()
     build_index(root, handbook_documents, embedder)
-    saving = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
-    shutil.copyfile(root / CACHE_FILE, saving)
-    os.replace(saving, kept)  # whole or not at all, even with two sessions at once
+    if not (kept.is_file() and filecmp.cmp(kept, root / CACHE_FILE, shallow=False)):
+        saving = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+        shutil.copyfile(root / CACHE_FILE, saving)
+        os.replace(saving, kept)  # whole or not at all, even with two sessions at once
     builds = {p.name: tree_digest(p) for p in root.iterdir() if p.is_dir()}
     pointer = (root / "CURRENT").read_text(encoding="utf-8")
     yield root

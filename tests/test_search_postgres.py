@@ -497,3 +497,26 @@ def test_an_app_server_killed_mid_publish_leaves_the_other_consistent(shared_dat
         assert status == 200 and health["status"] == "ok", health
     finally:
         server.close()
+
+
+def test_searches_read_from_the_read_replica(tmp_path, embedder, monkeypatch):
+    """With KB_DATABASE_READ_URL the service reads there and writes in the callers' sessions
+    (the primary); here the "replica" is the same database under another URL."""
+    import kb.search as search
+    with pgvector_schema() as url:
+        engine = make_engine(url, check=False)
+        create_schema(engine)
+        build("postgres", engine, tmp_path, TINY, embedder).close()
+        replica = make_url(url).update_query_dict({"application_name": "kb-replica"})
+        monkeypatch.setenv("KB_DATABASE_READ_URL", replica.render_as_string(hide_password=False))
+        service = make_search(engine, tmp_path, embedder, "postgres")
+        try:
+            assert service.read_engine.url.query["application_name"] == "kb-replica"
+            assert service.search("valodas kursi").hits[0].record_id == "valodas-kursi"
+            with transaction(engine) as session:
+                service.remove(session, DocKey.practice("valodas-kursi"))
+            assert service.get(DocKey.practice("valodas-kursi")) is None
+        finally:
+            service.close()
+            search.read_engine().dispose()
+            engine.dispose()

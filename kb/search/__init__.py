@@ -62,12 +62,12 @@ def read_engine():
     url = setting("KB_DATABASE_READ_URL")
     if not url:
         return None
-    if _READ_ENGINE is None or _READ_ENGINE.url.render_as_string(hide_password=False) != url:
+    if _READ_ENGINE is None or _READ_ENGINE[0] != url:
         from sqlalchemy import create_engine
         # Per process (each gunicorn worker has its own): enough for its request threads.
-        _READ_ENGINE = create_engine(url, pool_size=4, max_overflow=8, pool_pre_ping=True,
-                                     pool_recycle=1800)
-    return _READ_ENGINE
+        _READ_ENGINE = (url, create_engine(url, pool_size=4, max_overflow=8, pool_pre_ping=True,
+                                           pool_recycle=1800, hide_parameters=True))
+    return _READ_ENGINE[1]
 
 
 _READ_ENGINE = None

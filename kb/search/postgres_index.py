@@ -249,7 +249,9 @@ def rebuild(engine: Engine, documents: list[Document], embedder: Embedder,
              "accents": json.dumps(accents, ensure_ascii=False)})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         drop_old_vector_indexes(connection, build)
-        connection.execute(text("ANALYZE search_document, search_term, search_passage"))
+        # Statistics for the planner, and the GIN indexes' pending lists merged (a search
+        # would read the whole list for every lexeme until autovacuum did it): readers go on.
+        connection.execute(text("VACUUM (ANALYZE) search_document, search_term, search_passage"))
     return {"backend": "postgres", "build": build, "embedder": embedder.name, "dim": dim,
             "documents": len(rows), "passages": len(vectors),
             "records": dict(Counter(d.type for d in documents)),
