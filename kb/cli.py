@@ -410,11 +410,11 @@ def import_(path: Path) -> None:
     """Import practices from JSONL (as `kb export` writes it); any bad line imports nothing."""
     from kb.curation import transfer
     from kb.core.db import transaction
-    from kb.search import LocalSearch, default_embedder
+    from kb.search import make_search
 
     with user_errors():
         engine = _engine()
-        search = LocalSearch(Path(config.setting("KB_INDEX_DIR")), default_embedder(), engine)
+        search = make_search(engine)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -424,6 +424,9 @@ def import_(path: Path) -> None:
             report = transfer.import_jsonl(session, text, search)
     except transfer.ImportError_ as exc:
         raise click.ClickException(f"{path}: nothing was imported:\n" + "\n".join(exc.problems)) from None
+    finally:
+        search.close()
+        engine.dispose()
     click.echo(f"Imported {len(report.created)} new and {len(report.updated)} updated practices; "
                "they are searchable now, also in running servers.")
 

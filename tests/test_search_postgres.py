@@ -326,6 +326,58 @@ def test_the_api_answers_alike(handbook_app):
     assert page.status_code == 200
 
 
+def test_kb_import_makes_practices_searchable_on_either_backend(handbook_app, tmp_path):
+    """`kb import` writes through the configured backend: the practice is found at once."""
+    import json
+
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+    client, engine, backend = handbook_app
+    line = json.dumps({"id": "rigas-valodu-kafejnica", "title": "Rīgas valodu kafejnīca",
+                       "countries": ["LV"], "area": 5,
+                       "success_factor": "5-visa-atbalsta-modelu-klasta-izmantosana",
+                       "text": "Brīvprātīgie rīko sarunu vakarus latviešu valodā kafejnīcā.",
+                       "needs": ["language"], "source": "curator"}, ensure_ascii=False)
+    env = {"KB_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+           "KB_SEARCH_BACKEND": backend, "KB_INDEX_DIR": client.application.config["INDEX_DIR"]}
+    (tmp_path / "one.jsonl").write_text(line + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", str(tmp_path / "one.jsonl")], env=env)
+    try:
+        assert result.exit_code == 0, result.output
+        found = client.get("/api/search?q=valodu%20kafejn%C4%ABca&type=practice").get_json()
+        assert found["results"][0]["id"] == "rigas-valodu-kafejnica", found
+    finally:
+        service = client.application.extensions["kb.search"]
+        with transaction(engine) as session:
+            practice = session.get(Practice, "rigas-valodu-kafejnica")
+            if practice is not None:
+                session.delete(practice)
+                service.remove(session, DocKey.practice("rigas-valodu-kafejnica"))
+    gone = client.get("/api/search?q=valodu%20kafejn%C4%ABca&type=practice").get_json()
+    assert "rigas-valodu-kafejnica" not in [r["id"] for r in gone["results"]]
+
+
+def test_kb_serve_warns_about_search_tables_that_cannot_be_searched(tmp_path, embedder,
+                                                                     monkeypatch):
+    """`kb serve` looks at the backend it will serve: the postgres tables, not a folder."""
+    from kb.web.server import stale_index_warning
+    monkeypatch.setenv("KB_SEARCH_BACKEND", "postgres")
+    monkeypatch.setenv("KB_INDEX_DIR", str(tmp_path / "no-index-here"))
+    sqlite = make_engine(f"sqlite:///{tmp_path / 'kb.sqlite3'}", check=False)
+    assert "needs a PostgreSQL database" in stale_index_warning(sqlite)
+    with pgvector_schema() as url:
+        engine = make_engine(url, check=False)
+        try:
+            assert "kb db upgrade" in stale_index_warning(engine)   # no tables yet
+            create_schema(engine)
+            assert "run `kb index`" in stale_index_warning(engine)  # tables, nothing built
+            build("postgres", engine, tmp_path, TINY, embedder).close()
+            assert stale_index_warning(engine) is None
+        finally:
+            engine.dispose()
+
+
 def test_the_evaluation_set_scores_alike(handbook_app, handbook_index_root, embedder):
     """nDCG@10 of the default hybrid and of lexical search, per slice, within 0.02 of the
     local backend's on the same handbook."""

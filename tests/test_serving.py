@@ -382,3 +382,31 @@ def test_two_server_processes_agree_while_publishing_indexing_and_importing(copy
     assert errors == [], errors[:5]
     assert served[0] > 50
     assert not any("Traceback" in log for log in logs), logs
+
+
+def test_catalogue_pages_read_from_the_read_replica(writable_app, tmp_path, monkeypatch):
+    """With KB_DATABASE_READ_URL set, catalogue pages read there; curation and the API read
+    their own writes on KB_DATABASE_URL. The "replica" here is a copy that differs."""
+    import shutil
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    import kb.search
+    primary = make_url(writable_app.config["DATABASE_URL"]).database
+    replica = tmp_path / "replica.sqlite3"
+    shutil.copyfile(primary, replica)
+    engine = create_engine(f"sqlite:///{replica}")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE practice SET title = 'Kopija no replikas' "
+                                "WHERE id = 'laipni-lugti-majas'"))
+    engine.dispose()
+    monkeypatch.setenv("KB_DATABASE_READ_URL", f"sqlite:///{replica}")
+    client = writable_app.test_client()
+    try:
+        page = client.get("/practices/laipni-lugti-majas").get_data(as_text=True)
+        assert "Kopija no replikas" in page
+        api = client.get("/api/practices/laipni-lugti-majas").get_json()
+        assert api["title"] != "Kopija no replikas"
+    finally:
+        kb.search.read_engine().dispose()

@@ -26,8 +26,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KB_DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'kb.sqlite3'}",
             "SQLAlchemy database URL; any backend SQLAlchemy supports (SQLite, PostgreSQL)."),
     Setting("KB_DATABASE_READ_URL", "",
-            "Optional read replica of KB_DATABASE_URL (PostgreSQL) that search reads from; "
-            "writes, and searches with it empty, use KB_DATABASE_URL."),
+            "Optional read replica of KB_DATABASE_URL (PostgreSQL) that search and the "
+            "catalogue pages read from; writes, curation, assessments and the API's records "
+            "use KB_DATABASE_URL."),
     Setting("KB_SEARCH_BACKEND", "local",
             "`local`: the search index is a folder on this machine (KB_INDEX_DIR); `postgres`: "
             "tables in the PostgreSQL database (pgvector), shared by every app server."),

@@ -65,6 +65,41 @@ class State(NamedTuple):
         return f"postgres:{self.build}@{self.seq}"
 
 
+def check_state(row, embedder: str | None = None) -> State:
+    """The search tables' state ``row`` (`postgres_sql.STATE`) if they can be searched with
+    ``embedder`` (any when None); otherwise IndexUnavailable saying what to run."""
+    state = State(row.build, row.seq, row.format, row.embedder, row.dim, row.documents,
+                  list(row.lengths), row.pgvector)
+    if state.pgvector is None:
+        raise IndexUnavailable("pgvector is not installed in this database: run `kb index` "
+                               "(it creates the extension where the role may)")
+    if state.build is None:
+        raise IndexUnavailable("the search tables are empty: run `kb index` to build them")
+    if state.format != FORMAT or len(state.lengths) != len(FIELDS):
+        raise IndexUnavailable(f"the search tables have format {state.format}, this kb "
+                               f"reads format {FORMAT}: run `kb index` to rebuild them")
+    if embedder is not None and state.embedder != embedder:
+        raise IndexUnavailable(f"the search tables were built with embedder "
+                               f"{state.embedder!r} but KB_EMBEDDER gives "
+                               f"{embedder!r}: run `kb index`")
+    return state
+
+
+def tables_warning(engine: Engine) -> str | None:
+    """What is wrong with ``engine``'s search tables, if anything (a cheap look, no embedder)."""
+    if engine.dialect.name != "postgresql":
+        return (f"KB_SEARCH_BACKEND=postgres needs a PostgreSQL database, and KB_DATABASE_URL is "
+                f"{engine.dialect.name}: search answers 503")
+    try:
+        with engine.connect() as connection:
+            check_state(PostgresSearch._read_state(connection))
+    except SQLAlchemyError as exc:
+        return f"the database cannot be reached: {_reason(exc)}"
+    except IndexUnavailable as exc:
+        return f"{exc} (pages work; search answers 503 until then)"
+    return None
+
+
 class PostgresSearch:
     """The search index in PostgreSQL tables; reads from ``read_engine`` (a replica, or the
     primary), writes in the callers' sessions on the primary."""
@@ -109,21 +144,7 @@ class PostgresSearch:
 
     def _check(self, row) -> State:
         """The state of ``row``, or IndexUnavailable saying what to run."""
-        state = State(row.build, row.seq, row.format, row.embedder, row.dim, row.documents,
-                      list(row.lengths), row.pgvector)
-        if state.pgvector is None:
-            raise IndexUnavailable("pgvector is not installed in this database: run `kb index` "
-                                   "(it creates the extension where the role may)")
-        if state.build is None:
-            raise IndexUnavailable("the search tables are empty: run `kb index` to build them")
-        if state.format != FORMAT or len(state.lengths) != len(FIELDS):
-            raise IndexUnavailable(f"the search tables have format {state.format}, this kb "
-                                   f"reads format {FORMAT}: run `kb index` to rebuild them")
-        if state.embedder != self.embedder.name:
-            raise IndexUnavailable(f"the search tables were built with embedder "
-                                   f"{state.embedder!r} but KB_EMBEDDER gives "
-                                   f"{self.embedder.name!r}: run `kb index`")
-        return state
+        return check_state(row, self.embedder.name)
 
     def snapshot(self) -> State:
         """Check the tables can be searched (IndexUnavailable says what to run) and read the

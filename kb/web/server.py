@@ -52,6 +52,9 @@ def stale_index_warning(engine) -> str | None:
     from pathlib import Path
 
     from kb.search.store import FORMAT_VERSION, current_folder, read_meta
+    if setting("KB_SEARCH_BACKEND") == "postgres":
+        from kb.search.postgres import tables_warning
+        return tables_warning(engine)
     folder = current_folder(Path(setting("KB_INDEX_DIR")))
     if folder is None:
         return "no search index: run `kb index` (pages work; search answers 503 until then)"

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import threading
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 
 from kb.core.db import make_engine, session_factory
 from kb.search import (IndexUnavailable, SearchReader, SearchService, default_embedder,
-                       make_search)
+                       make_search, read_engine)
 from kb.web.errors import Unavailable
 
 _LOCK = threading.Lock()
@@ -27,10 +27,22 @@ def init_services(app: Flask) -> None:
             session.close()
 
 
+# The blueprint whose pages only read published records: with KB_DATABASE_READ_URL set they
+# read from the replica. Every other request (curation, assessments, the API) reads its own
+# writes, so it stays on the primary.
+CATALOGUE_BLUEPRINT = "main"
+
+
 def db():
-    """The request's SQLAlchemy session."""
+    """The request's SQLAlchemy session: on the read replica for catalogue pages when
+    KB_DATABASE_READ_URL is set, on KB_DATABASE_URL otherwise."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["kb.sessions"]()
+        replica = None
+        if request and request.blueprint == CATALOGUE_BLUEPRINT and request.method in (
+                "GET", "HEAD"):
+            replica = read_engine()
+        g.db_session = (session_factory(replica)() if replica is not None
+                        else current_app.extensions["kb.sessions"]())
     return g.db_session
 
 
