@@ -47,8 +47,11 @@ run: $(VENV)/.installed translations
 	$(BIN)/kb index
 	$(BIN)/kb serve --host 127.0.0.1 --port 5000
 
+# One pytest-xdist worker per core; each test module stays in one worker (its module fixtures
+# are built once). TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-test translations
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadscope)
 
 clean:
 	rm -rf $(VENV) instance indexes

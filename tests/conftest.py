@@ -148,6 +148,23 @@ def curators_template(handbook_template, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def postgres_handbook_template():
+    """A schema on KB_TEST_POSTGRES_URL with the handbook ingested once per session; tests
+    take copies of it (`databases.postgres_copy`)."""
+    from databases import POSTGRES, postgres_schema
+
+    from kb.ingest import ingest
+    if not POSTGRES:
+        pytest.skip("set KB_TEST_POSTGRES_URL (.ci/run does)")
+    with postgres_schema("kb_handbook") as url:
+        engine = make_engine(url, check=False)
+        create_schema(engine)
+        ingest(CORPUS, engine, CURATION)
+        engine.dispose()
+        yield url
+
+
+@pytest.fixture(scope="session")
 def handbook_engine(handbook_template):
     """An engine on the template, for the tests that only read it (writes raise)."""
     engine = read_only(make_engine(f"sqlite:///{handbook_template}"), "handbook_engine")

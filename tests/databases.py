@@ -25,3 +25,55 @@ def postgres_schema(prefix: str):
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def schema_of(url: str) -> str:
+    """The schema a `postgres_schema` URL searches."""
+    options = make_url(url).query.get("options", "")
+    return options.partition("-csearch_path=")[2].split(",")[0]
+
+
+def _serial(table, column) -> bool:
+    if column.autoincrement is True:
+        return True
+    try:
+        integer = column.type.python_type is int
+    except NotImplementedError:
+        return False
+    return column.autoincrement == "auto" and len(table.primary_key.columns) == 1 and integer
+
+
+@contextmanager
+def postgres_copy(template_url: str, prefix: str):
+    """The URL of a new schema at head holding a copy of every row of the schema
+    ``template_url`` names (as the SQLite tests copy a template file): the ingested handbook
+    without ingesting it again. Dropped afterwards."""
+    from kb.core.db import create_schema, make_engine
+    from kb.core.models import Base
+    from kb.core.search_tables import metadata as search_metadata
+    source = schema_of(template_url)
+    with postgres_schema(prefix) as url:
+        engine = make_engine(url, check=False)
+        create_schema(engine)
+        target = schema_of(url)
+        with engine.begin() as connection:
+            present = set(connection.execute(text(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
+                {"s": target}).scalars())
+            tables = [t for t in [*Base.metadata.sorted_tables, *search_metadata.sorted_tables]
+                      if t.name in present]
+            for table in reversed(tables):  # rows the migrations made (search_state's one)
+                connection.execute(text(f'DELETE FROM "{target}"."{table.name}"'))
+            for table in tables:
+                columns = ", ".join(f'"{c.name}"' for c in table.columns)
+                connection.execute(text(
+                    f'INSERT INTO "{target}"."{table.name}" ({columns}) '
+                    f'SELECT {columns} FROM "{source}"."{table.name}"'))
+                for column in table.primary_key.columns:  # serial keys go on after the copies
+                    if _serial(table, column):
+                        connection.execute(text(
+                            f"SELECT setval(pg_get_serial_sequence('\"{target}\".\"{table.name}\"',"
+                            f" '{column.name}'), coalesce(max(\"{column.name}\"), 0) + 1, false) "
+                            f'FROM "{target}"."{table.name}"'))
+        engine.dispose()
+        yield url

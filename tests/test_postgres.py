@@ -19,7 +19,7 @@ from kb.core.models import Practice
 from kb.search import LocalSearch, build_index, load_documents
 
 from conftest import CORPUS, CURATION, as_before_migrations, migrated
-from databases import postgres_schema
+from databases import postgres_copy, postgres_schema
 
 URL = os.environ.get("KB_TEST_POSTGRES_URL")
 pytestmark = pytest.mark.skipif(not URL, reason="set KB_TEST_POSTGRES_URL (.ci/run does)")
@@ -36,10 +36,12 @@ def pg_empty():
 
 
 @pytest.fixture()
-def pg(pg_empty):
-    """The handbook ingested, in a schema of the test's own."""
-    ingest(CORPUS, pg_empty, CURATION)
-    return pg_empty
+def pg(postgres_handbook_template):
+    """The handbook ingested, in a schema of the test's own (a copy of the session's)."""
+    with postgres_copy(postgres_handbook_template, "kb_pg") as url:
+        engine = migrated(url)
+        yield engine
+        engine.dispose()
 
 
 def test_ingest_is_idempotent_on_postgresql(pg_empty):

@@ -2,12 +2,13 @@
 
 Every test starts its threads together at a barrier, each with its own session (or its own
 test client, so its own request session), and checks what was answered and what was saved.
-PostgreSQL runs when KB_TEST_POSTGRES_URL is set: each test creates its own database there
+PostgreSQL runs when KB_TEST_POSTGRES_URL is set: each test creates its own schema there
 and drops it afterwards, so it never touches the tables other tests use.
 """
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -19,11 +20,9 @@ from kb.curation import accounts, review
 from kb.assessment import assess
 from kb.core import db as kb_db
 from kb.core.db import session_factory
-from kb.ingest import ingest
 from kb.core.models import Practice, RateCounter
 
-from databases import postgres_schema
-from conftest import CORPUS, CURATION
+from databases import postgres_copy
 
 POSTGRES = os.environ.get("KB_TEST_POSTGRES_URL")
 THREADS = 12  # within the engine's default pool (5 + 10 overflow), so none waits for a connection
@@ -32,26 +31,23 @@ GOOD = {"title": "Valodu kafejnīca", "countries": ["LV"], "area": "5",
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    """A new, empty database: a file in tmp_path, or a database of its own on the server."""
+def database_url(request, tmp_path, handbook_template):
+    """The test's own database with the handbook in it: a copy of the session's SQLite
+    template, or a schema on the server with the rows of the PostgreSQL template."""
     if request.param == "sqlite":
+        shutil.copyfile(handbook_template, tmp_path / "kb.sqlite3")
         yield f"sqlite:///{tmp_path / 'kb.sqlite3'}"
         return
     if not POSTGRES:
         pytest.skip("set KB_TEST_POSTGRES_URL to run on PostgreSQL")
-    with postgres_schema("kb_races") as url:
+    with postgres_copy(request.getfixturevalue("postgres_handbook_template"), "kb_races") as url:
         yield url
 
 
 @pytest.fixture()
 def kb_engine(database_url):
-    """An engine over the new database, with kb's tables and the handbook in them."""
-    if hasattr(kb_db, "create_schema"):  # kb/db.py with migrations: `kb db upgrade` makes them
-        engine = kb_db.make_engine(database_url, check=False)
-        kb_db.create_schema(engine)
-    else:
-        engine = kb_db.make_engine(database_url)
-    ingest(CORPUS, engine, CURATION)
+    """An engine over the test's database (kb's tables at head, the handbook in them)."""
+    engine = kb_db.make_engine(database_url)
     yield engine
     engine.dispose()
 

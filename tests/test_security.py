@@ -4,14 +4,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-
-from kb.core.db import create_schema, make_engine, transaction
-from kb.curation import accounts
-from kb.ingest import ingest
-
-from conftest import CORPUS, CURATION, csrf_from, login
-from databases import POSTGRES, postgres_schema
+from conftest import csrf_from, login
+from databases import POSTGRES, postgres_copy
 from serving import copy_handbook
+
+from kb.core.db import transaction
+from kb.curation import accounts
 
 PASSWORD = "anna-password-1"
 
@@ -35,12 +33,10 @@ def web(request, tmp_path, handbook_engine, handbook_index_root, embedder):
         return
     if not POSTGRES:
         pytest.skip("set KB_TEST_POSTGRES_URL (.ci/run does)")
-    with postgres_schema("kb_security") as url:
-        engine = make_engine(url, check=False)
-        create_schema(engine)
-        ingest(CORPUS, engine, CURATION)
-        engine.dispose()
-        app = make_app(url, handbook_index_root, embedder)
+    with postgres_copy(request.getfixturevalue("postgres_handbook_template"),
+                       "kb_security") as url:
+        _, root = copy_handbook(tmp_path / "data", handbook_engine, handbook_index_root)
+        app = make_app(url, root, embedder)  # its own index copy: its own generations
         yield app
         app.extensions["kb.engine"].dispose()
 
