@@ -106,12 +106,13 @@ def test_several_query_vectors_score_each_document_by_its_closest_one():
 
 
 def _recording(service, monkeypatch) -> list:
+    from kb.search.dense import QueryEmbeddings
     seen = []
     encode = service.embedder.encode_queries
     monkeypatch.setattr(service, "embedder", type("Recording", (), {
         "name": service.embedder.name,
         "encode_queries": lambda self, texts: seen.append(list(texts)) or encode(texts)})())
-    monkeypatch.setattr(service, "_queries", type(service._queries)())  # nothing cached
+    monkeypatch.setattr(service, "_queries", QueryEmbeddings(service.embedder))  # none kept
     return seen
 
 

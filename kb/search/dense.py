@@ -12,8 +12,11 @@ import hashlib
 import importlib
 import os
 import sqlite3
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -262,3 +265,39 @@ class VectorIndex:
             return None
         centre = self.vectors[rows].mean(axis=0)
         return centre / (np.linalg.norm(centre) or 1.0)
+
+
+QUERY_CACHE = 4096  # query embeddings kept per process
+
+
+class QueryEmbeddings:
+    """Query embeddings for the search services: started in another thread (the embedder
+    releases the GIL, so it runs while the lexical search does) and ready when asked; the
+    recent ones are kept."""
+
+    def __init__(self, embedder: "Embedder", size: int = QUERY_CACHE):
+        self.embedder = embedder
+        self.size = size
+        self._kept: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb-embed")
+
+    def start(self, readings: tuple[str, ...]) -> Callable[[], np.ndarray]:
+        """The embeddings of ``readings`` (one row each), when called."""
+        with self._lock:
+            kept = self._kept.get(readings)
+            if kept is not None:
+                self._kept.move_to_end(readings)
+                return lambda: kept
+        return self._pool.submit(self._encode, readings).result
+
+    def _encode(self, readings: tuple[str, ...]) -> np.ndarray:
+        vectors = self.embedder.encode_queries(list(readings))
+        with self._lock:
+            self._kept[readings] = vectors
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return vectors
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False)

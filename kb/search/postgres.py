@@ -21,7 +21,6 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Callable, NamedTuple
 
@@ -36,7 +35,7 @@ from kb.search import postgres_index as writes
 from kb.search import postgres_lexical
 from kb.search import postgres_sql as sql
 from kb.search.analysis import restore_accents
-from kb.search.dense import Embedder
+from kb.search.dense import Embedder, QueryEmbeddings
 from kb.search.documents import DocKey, Document
 from kb.search.postgres_rows import FIELDS, FORMAT
 from kb.search.results import Filters, Hit, Results
@@ -44,7 +43,6 @@ from kb.search.snapshot import (CANDIDATES, DEFAULT_WEIGHTS, DENSE_MARGIN, FUSIO
                                 MODES, make_hit)
 from kb.search.store import IndexUnavailable
 
-QUERY_CACHE = 4096  # query embeddings kept per process
 log = logging.getLogger(__name__)
 
 
@@ -115,22 +113,24 @@ class PostgresSearch:
         self.read_engine = (read_engine or engine).execution_options(
             isolation_level="REPEATABLE READ", postgresql_readonly=True)
         self._accents: tuple[str | None, dict[str, str]] = (None, {})
-        self._queries: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
+        self._queries = QueryEmbeddings(embedder)
         self._memo: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb-embed")
 
     # -- reading ----------------------------------------------------------------------------
+
+    def _connect(self):
+        """A read-only connection, or IndexUnavailable saying why there is none."""
+        try:
+            return self.read_engine.connect()
+        except SQLAlchemyError as exc:
+            raise IndexUnavailable(f"the search database cannot be reached: {_reason(exc)}"
+                                   ) from None
 
     @contextmanager
     def _read(self):
         """One read-only transaction that sees one committed state, and its search_state."""
-        try:
-            connection = self.read_engine.connect()
-        except SQLAlchemyError as exc:
-            raise IndexUnavailable(f"the search database cannot be reached: {_reason(exc)}"
-                                   ) from None
-        with connection:
+        with self._connect() as connection:
             state = self._check(self._read_state(connection))
             yield connection, state
 
@@ -343,21 +343,8 @@ class PostgresSearch:
         if mode == "lexical" or not query:
             return None
         accents = self._accents_of(connection, state)
-        readings = tuple(dict.fromkeys([restore_accents(query, accents), query]))
-        with self._lock:
-            cached = self._queries.get(readings)
-            if cached is not None:
-                self._queries.move_to_end(readings)
-                return lambda: cached
-        return self._pool.submit(self._encode, readings).result
-
-    def _encode(self, readings: tuple[str, ...]) -> np.ndarray:
-        vectors = self.embedder.encode_queries(list(readings))
-        with self._lock:
-            self._queries[readings] = vectors
-            while len(self._queries) > QUERY_CACHE:
-                self._queries.popitem(last=False)
-        return vectors
+        return self._queries.start(
+            tuple(dict.fromkeys([restore_accents(query, accents), query])))
 
     # -- pages ------------------------------------------------------------------------------
 
@@ -398,12 +385,7 @@ class PostgresSearch:
 
     def health(self) -> dict:
         """What is served, and every reason it may be wrong (``status`` "degraded")."""
-        try:
-            connection = self.read_engine.connect()
-        except SQLAlchemyError as exc:
-            raise IndexUnavailable(f"the search database cannot be reached: {_reason(exc)}"
-                                   ) from None
-        with connection:
+        with self._connect() as connection:
             row = self._read_state(connection)
             state, problems = None, []
             try:
@@ -437,7 +419,7 @@ class PostgresSearch:
         return digest.hexdigest()[:16]
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False)
+        self._queries.close()
 
 
 def _fuse(rankings: dict, fusion: str, weights: dict[str, float] | None):

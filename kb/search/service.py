@@ -16,8 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -29,14 +27,13 @@ from sqlalchemy.orm import Session
 from kb.core.models import PUBLISHED, Practice
 from kb.search import changes
 from kb.search.build import embed_passages
-from kb.search.dense import Embedder
+from kb.search.dense import Embedder, QueryEmbeddings
 from kb.search.documents import DocKey, Document
 from kb.search.results import Filters, Hit, Results
 from kb.search.snapshot import Build, Change, Snapshot
 from kb.search.store import FORMAT_VERSION, IndexUnavailable, current_name, read_meta
 
 POLL = 0.2             # seconds between looks at the change log and CURRENT
-QUERY_CACHE = 4096     # query embeddings kept per process
 log = logging.getLogger(__name__)
 
 
@@ -119,9 +116,7 @@ class LocalSearch:
         self._due = 0.0
         self._opening: str | None = None     # a newer build being opened in the background
         self._problems: dict[str, str] = {}  # what health reports besides the build's own
-        self._queries: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
-        self._queries_lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb-embed")
+        self._queries = QueryEmbeddings(embedder)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -164,21 +159,7 @@ class LocalSearch:
         """
         if mode == "lexical" or not query.strip():
             return None
-        readings = snapshot.readings(query)
-        with self._queries_lock:
-            cached = self._queries.get(readings)
-            if cached is not None:
-                self._queries.move_to_end(readings)
-                return lambda: cached
-        return self._pool.submit(self._encode, readings).result
-
-    def _encode(self, readings: tuple[str, ...]) -> np.ndarray:
-        vectors = self.embedder.encode_queries(list(readings))
-        with self._queries_lock:
-            self._queries[readings] = vectors
-            while len(self._queries) > QUERY_CACHE:
-                self._queries.popitem(last=False)
-        return vectors
+        return self._queries.start(snapshot.readings(query))
 
     # -- keeping current --------------------------------------------------------------------
 
@@ -301,7 +282,7 @@ class LocalSearch:
                 "changes": len(snapshot.changes), "build": snapshot.build.meta}
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False)
+        self._queries.close()
 
 
 _AFTER_COMMIT = "kb.search.refresh"
