@@ -11,7 +11,7 @@ Every dictionary entry is expanded through its affix rules (suffixes, their cont
 classes one level deep, and prefixes), giving the entry -- the lemma -- for each form. The
 table keeps only the forms the handbook and the data files in corpus/ use, so it stays small
 (a query's form the handbook lacks falls back to the stemmer, which the lemma is stemmed by
-too). A form of two lemmas keeps the lemma the handbook uses most.
+too). A form of two lemmas is left out.
 """
 from __future__ import annotations
 
@@ -90,14 +90,14 @@ def build(dic: Path, aff: Path, all_forms: bool = False) -> dict[str, str]:
             lemmas.setdefault(word, set()).update(forms(word, flags, rules, kinds))
     used = {lemma: sum(counts[f] for f in fs) for lemma, fs in lemmas.items()}
     corpus_words = set(counts)
-    table: dict[str, str] = {}
+    of: dict[str, set[str]] = collections.defaultdict(set)
     for lemma, fs in lemmas.items():
-        if not used[lemma]:
-            continue
-        for form in fs if all_forms else fs & corpus_words:
-            if form not in table or used[lemma] > used[table[form]]:
-                table[form] = lemma
-    return table
+        if used[lemma]:
+            for form in fs if all_forms else fs & corpus_words:
+                of[form].add(lemma)
+    # A form of two lemmas ("kursi": kurss or kurt) is left to the stemmer: without the
+    # sentence, picking one is a guess, and a wrong guess joins unrelated words.
+    return {form: next(iter(found)) for form, found in of.items() if len(found) == 1}
 
 
 def main() -> None:
