@@ -57,6 +57,16 @@ LUBLIN = "practice #2 'lublinas-gimenes-palidzibas-centri'"
      "need #1 'housing': unknown key 'about'"),
     ("activities.toml", 'about = "surveys', 'keywords_lv = "aptaujas"\nabout = "surveys',
      "activity #1 'needs-assessment': unknown key 'keywords_lv'"),
+    # the Russian and Ukrainian words of the vocabularies
+    ("needs.toml", 'keywords_ru = "жильё', 'keywords_rus = "жильё',
+     "need #1 'housing': unknown key 'keywords_rus' (did you mean 'keywords_ru'?)"),
+    ("activities.toml", 'about_uk = "опитування', 'keywords_uk = "опитування',
+     "activity #1 'needs-assessment': unknown key 'keywords_uk'"),
+    ("needs.toml", 'uk = "Житло"\n', "",
+     "need #1 'housing': missing key 'uk'"),
+    ("activities.toml", 'ru = "Изучение потребностей и сбор данных"\n', "",
+     "activity #1 'needs-assessment': missing key 'ru'"),
+    ("needs.toml", 'ru = "Жильё"', 'ru = " "', "need #1 'housing': key 'ru' must not be empty"),
     # missing keys
     ("practices.toml", 'city = "Lublin"\ncountries = ["PL"]\n', 'city = "Lublin"\n',
      f"{LUBLIN}: missing key 'countries'"),
@@ -155,11 +165,23 @@ def test_the_real_data_files_load(curation):
 def test_needs_and_activities_have_one_layout(vocabulary):
     data = tomllib.loads((CURATION / vocabulary.file).read_text(encoding="utf-8"))
     assert set(data) == {vocabulary.entry, "practice"}
-    assert all({"code", "lv", "en"} <= set(term) <= {"code", "lv", "en", *vocabulary.details}
+    labels = {"code", "lv", "en", "ru", "uk"}
+    assert all(labels <= set(term) <= {*labels, *vocabulary.details}
                for term in data[vocabulary.entry])
     assert all(set(entry) == {vocabulary.codes} for entry in data["practice"].values())
     schema = vocabulary_schema(vocabulary.entry, vocabulary.codes, vocabulary.details)
     schema.model_validate(data)
+
+
+def test_every_need_and_activity_has_russian_and_ukrainian_words(curation):
+    cyrillic = re.compile(r"^[\u0400-\u04ff\s'’,:;«»()+.-]+$")
+    for term in [*curation.needs, *curation.activities]:
+        texts = [term.ru, term.uk, *(getattr(term, key) for key in (
+            "keywords_ru", "keywords_uk", "about_ru", "about_uk") if hasattr(term, key))]
+        # Latin only where the Latvian has it too (IT, LGBT): the rest is Cyrillic
+        assert all(cyrillic.match(re.sub(r"\b(IT|ЄС|ЕС)\b", "", text)) for text in texts), term.code
+    housing = next(n for n in curation.needs if n.code == "housing")
+    assert (housing.ru, housing.uk) == ("Жильё", "Житло")
 
 
 def judged_practices() -> set[str]:

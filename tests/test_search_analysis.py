@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from kb.search.analysis import (accent_table, english_analyzer, fold, latvian_terms,
-                                restore_accents, stem, truncating_analyzer)
+from kb.search.analysis import (accent_table, cyrillic_analyzer, english_analyzer, fold,
+                                latvian_terms, restore_accents, stem, truncating_analyzer)
 from kb.search.documents import chunks
 from kb.search.hybrid import rrf, weighted
-from kb.search.lexical import parse_user_query
+from kb.search.lexical import informative_words, parse_user_query
 from kb.search.snippets import snippet
 
 
@@ -25,6 +25,29 @@ def test_fold(text, folded):
 def test_inflected_forms_share_a_stem_with_and_without_diacritics(forms):
     stems = {latvian_terms(f)[0] for f in forms}
     assert len(stems) == 1, stems
+
+
+def cyrillic_terms(text: str) -> list[str]:
+    return [t.text for t in cyrillic_analyzer()(text)]
+
+
+@pytest.mark.parametrize("forms", [
+    ("жильё", "жилье", "жилья", "жильём"),                       # Russian, ё typed or not
+    ("орієнтація", "орієнтації", "орієнтацію"),                   # Ukrainian
+    ("громадянська", "громадянської", "громадянську"),
+    ("мігранти", "мігрантів", "мигрантов", "мигранты"),           # both languages, one stem
+    ("підтримка", "підтримки", "підтримку"),
+])
+def test_russian_and_ukrainian_forms_share_a_stem(forms):
+    stems = {tuple(cyrillic_terms(f)) for f in forms}
+    assert len(stems) == 1 and stems != {()}, stems
+
+
+def test_russian_and_ukrainian_stop_and_domain_words_are_dropped():
+    assert cyrillic_terms("жильё для беженцев") == cyrillic_terms("жильё")
+    assert cyrillic_terms("житло для біженців") == cyrillic_terms("житло")
+    assert informative_words("как открыть свой бизнес") == ["открыть", "бизнес"]
+    assert informative_words("хорошие практики для беженцев") is None  # the handbook's own words
 
 
 def test_stemmer_leaves_short_words_and_unpalatalizes():

@@ -259,6 +259,28 @@ def test_handbook_queries_find_the_practice_in_the_top_five(handbook_index, quer
     assert expected in [h.record_id for h in hits]
 
 
+def judged_relevant(text: str) -> set[str]:
+    """The practices the judges found relevant to a query of corpus/eval/search.toml."""
+    queries = {q.text: q for q in load_queries(CURATION / "eval" / "search.toml")}
+    return set(queries[text].relevant)
+
+
+@pytest.mark.parametrize("query, lang", [
+    ("жильё для семей беженцев", "ru"),
+    ("лечение зависимостей", "ru"),
+    ("психологічна підтримка", "uk"),
+    ("курс громадянської орієнтації", "uk"),
+])
+def test_russian_and_ukrainian_queries_find_a_practice_judged_relevant(handbook_index, query,
+                                                                      lang):
+    queries = {q.text: q for q in load_queries(CURATION / "eval" / "search.toml")}
+    assert queries[query].lang == lang
+    hits = handbook_index.search(query, Filters(types=("practice",)), limit=5).hits
+    assert judged_relevant(query) & {h.record_id for h in hits}
+    # found through the vocabulary's Russian and Ukrainian words: the handbook is Latvian
+    assert "lexical" in next(h for h in hits if h.record_id in judged_relevant(query)).retrievers
+
+
 def test_handbook_search_by_country(handbook_index):
     results = handbook_index.search("", Filters(types=("practice",), country="GR"), limit=20)
     assert {h.record_id for h in results.hits} == {

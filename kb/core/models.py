@@ -182,8 +182,12 @@ class Need(Base):
     position: Mapped[int] = mapped_column(Integer)
     label_lv: Mapped[str] = mapped_column(String(120))
     label_en: Mapped[str] = mapped_column(String(120))
+    label_ru: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    label_uk: Mapped[str] = mapped_column(String(120), default="", server_default="")
     keywords_lv: Mapped[str] = mapped_column(Text, default="")
     keywords_en: Mapped[str] = mapped_column(Text, default="")
+    keywords_ru: Mapped[str] = mapped_column(Text, default="", server_default="")
+    keywords_uk: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class PracticeNeed(Base):
@@ -203,7 +207,11 @@ class Activity(Base):
     position: Mapped[int] = mapped_column(Integer)
     label_lv: Mapped[str] = mapped_column(String(120))
     label_en: Mapped[str] = mapped_column(String(120))
+    label_ru: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    label_uk: Mapped[str] = mapped_column(String(120), default="", server_default="")
     about: Mapped[str] = mapped_column(Text, default="")
+    about_ru: Mapped[str] = mapped_column(Text, default="", server_default="")
+    about_uk: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class PracticeActivity(Base):

@@ -392,9 +392,8 @@ def history(session: Session, practice_id: str) -> list[PracticeChange]:
 def sync_search(search, session: Session, practice: Practice) -> None:
     """Put a published practice into search, or take it out, in the session's transaction:
     search changes exactly when the decision is committed, never one without the other."""
-    from kb.search import DocKey, practice_document
+    from kb.search import DocKey, practice_document, vocabularies
     if practice.status == PUBLISHED:
-        needs = {n.code: n for n in session.scalars(select(Need))}
-        search.upsert(session, practice_document(practice, needs))
+        search.upsert(session, practice_document(practice, *vocabularies(session)))
     else:
         search.remove(session, DocKey.practice(practice.id))

@@ -39,8 +39,10 @@ class Vocabulary(NamedTuple):
     details: tuple[str, ...]    # optional texts of a term besides its labels
 
 
-NEEDS = Vocabulary("needs.toml", "need", "needs", ("keywords_lv", "keywords_en"))
-ACTIVITIES = Vocabulary("activities.toml", "activity", "activities", ("about",))
+NEEDS = Vocabulary("needs.toml", "need", "needs",
+                   ("keywords_lv", "keywords_en", "keywords_ru", "keywords_uk"))
+ACTIVITIES = Vocabulary("activities.toml", "activity", "activities",
+                        ("about", "about_ru", "about_uk"))
 
 
 @dataclass

@@ -64,10 +64,13 @@ def load_handbook(handbook: Handbook, session: Session) -> LoadReport:
                 definition=term.definition)
     for position, need in enumerate(handbook.needs, 1):
         _upsert(session, Need, need.code, position=position, label_lv=need.lv, label_en=need.en,
-                keywords_lv=need.keywords_lv, keywords_en=need.keywords_en)
+                label_ru=need.ru, label_uk=need.uk, keywords_lv=need.keywords_lv,
+                keywords_en=need.keywords_en, keywords_ru=need.keywords_ru,
+                keywords_uk=need.keywords_uk)
     for position, activity in enumerate(handbook.activities, 1):
         _upsert(session, Activity, activity.code, position=position, label_lv=activity.lv,
-                label_en=activity.en, about=activity.about)
+                label_en=activity.en, label_ru=activity.ru, label_uk=activity.uk,
+                about=activity.about, about_ru=activity.about_ru, about_uk=activity.about_uk)
     session.flush()
     _remove_stale(session, GlossaryTerm, {t.id for t in handbook.glossary}, report)
     _remove_stale(session, Need, {n.code for n in handbook.needs}, report)

@@ -134,18 +134,21 @@ class HandbookEnglishFile(Entry):
 # --- vocabularies: needs.toml, activities.toml; checklist_needs.toml ------------------------------
 
 class Term(Entry):
-    """A code of a controlled vocabulary with its Latvian and English labels."""
+    """A code of a controlled vocabulary with its Latvian, English, Russian and Ukrainian labels
+    (the UI shows the first two; search also indexes the Russian and Ukrainian ones)."""
 
     code: Code
     lv: Text
     en: Text
+    ru: Text
+    uk: Text
 
 
 @cache
 def vocabulary_schema(entry: str, codes: str, details: tuple[str, ...]) -> type[Entry]:
     """The one layout of a vocabulary file, named for its vocabulary::
 
-        [[<entry>]]                      # code, lv, en and the vocabulary's text details
+        [[<entry>]]                      # code, lv, en, ru, uk and the vocabulary's details
         [practice.<practice id>]
         <codes> = ["code", ...]          # the practice's codes, in order
 

@@ -13,7 +13,7 @@ from kb.search.build import build_index
 from kb.search.changes import last_seq, prune
 from kb.search.dense import EmbedderError, make_embedder
 from kb.search.documents import (TYPES, DocKey, Document, corpus_hash, load_documents,
-                                 practice_document)
+                                 practice_document, vocabularies)
 from kb.search.facets import FACETS, FILTER_FIELDS, Facet
 from kb.search.results import Filters, Hit, Results
 from kb.search.service import LocalSearch, SearchReader, SearchService
@@ -23,7 +23,8 @@ from kb.search.store import IndexUnavailable
 __all__ = ["TYPES", "FACETS", "FILTER_FIELDS", "Facet", "FUSIONS", "MODES", "DocKey", "Document", "EmbedderError",
            "Filters", "Hit", "IndexUnavailable", "LocalSearch", "Results", "SearchReader",
            "SearchService", "build_index", "corpus_hash", "default_embedder", "last_seq",
-           "load_documents", "make_search", "open_search", "practice_document", "prune"]
+           "load_documents", "make_search", "open_search", "practice_document", "prune",
+           "vocabularies"]
 
 
 def default_embedder():

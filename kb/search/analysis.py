@@ -35,8 +35,17 @@ lai līdz ne nav no pa par pat pie pēc tā tad tai tam tas tie to tos tur un uz
 viņa viņi viņu šajā šī šie šis šo tiek tika var varētu arī jau ko kam kuru tāpēc
 """.split())
 
-
-
+# Russian and Ukrainian function words: queries in either language meet the needs' and
+# activities' Russian and Ukrainian labels and keywords (corpus/needs.toml, activities.toml).
+RUSSIAN_UKRAINIAN_STOP_WORDS = frozenset("""
+а без в во вы где для до его ее если есть же за и из или им их к как ко когда кто ли мы на над
+не нет ни о об однако он она они оно от по под при про с со так также то тоже у уже чем что чтобы
+это эти этот я какие какой какая нужна нужен нужно можно мне нам вам свой своя свои
+свою своих
+але або би бо в ви від до для є же з за и із їх й к коли ком ли ми на над не ні о об от по під
+при про с та так також те то у це ці цей чи що щоб як які який яка я мені нам вам потрібна
+потрібен потрібно можна свій своя свої свою своїх
+""".split())
 
 FOLDED_STOP_WORDS = frozenset(fold(w) for w in LATVIAN_STOP_WORDS)
 
@@ -45,6 +54,9 @@ FOLDED_STOP_WORDS = frozenset(fold(w) for w in LATVIAN_STOP_WORDS)
 DOMAIN_WORDS_LV = ("bēglis", "bēgļi", "bēgļu", "bēgļiem", "bēgļus", "bēgle", "bēgles", "bēglēm",
                    "bēglim")
 DOMAIN_WORDS_EN = ("refugee", "refugees")
+DOMAIN_WORDS_RU_UK = ("беженец", "беженцы", "беженцев", "беженцам", "беженцами", "беженка",
+                      "беженки", "беженок", "біженець", "біженці", "біженців", "біженцям",
+                      "біженцями", "біженка", "біженки", "біженок")
 
 
 @lru_cache(maxsize=100_000)
@@ -125,6 +137,55 @@ def english_analyzer():
     """English words, stop words and Porter stems (Whoosh's StemmingAnalyzer)."""
     return StemmingAnalyzer(expression=TOKEN,
                             stoplist=STOP_WORDS | frozenset(DOMAIN_WORDS_EN)) | FoldFilter()
+
+
+@lru_cache(maxsize=1)
+def _russian_stemmer():
+    from whoosh.lang.snowball.russian import RussianStemmer
+    return RussianStemmer()
+
+
+@lru_cache(maxsize=100_000)
+def stem_cyrillic(word: str) -> str:
+    """Stem a lower-cased Russian or Ukrainian word (Snowball Russian, Whoosh's own).
+
+    Ukrainian shares most of Russian's endings of nouns and adjectives (-а, -и, -ою, -ами,
+    -ий, -их ...) once its letters are spelt as Russian ones (`_as_russian`), so one stemmer
+    serves the labels and keywords of both languages; Latin words are left as they are."""
+    return _russian_stemmer().stem(_as_russian(word.replace("ё", "е")))
+
+
+_UKRAINIAN_LETTERS = str.maketrans({"і": "и", "ї": "й", "є": "е", "ґ": "г"})
+
+
+def _as_russian(word: str) -> str:
+    """Spell a Ukrainian word's letters as the Russian stemmer knows them, so that its endings
+    are recognised ("орієнтації" -> "ориентаций", "громадянської" -> "громадянской"; the
+    genitive plural "-ів" is Russian "-ов"). Russian words have none of these letters."""
+    if word.endswith(("ів", "їв")):
+        word = word[:-2] + "ов"
+    return word.translate(_UKRAINIAN_LETTERS)
+
+
+class CyrillicStemFilter(Filter):
+    """Whoosh filter applying `stem_cyrillic`."""
+
+    def __call__(self, tokens):
+        for token in tokens:
+            token.text = stem_cyrillic(token.text)
+            yield token
+
+
+def cyrillic_analyzer():
+    """Russian and Ukrainian words: lower-cased, stop words dropped, stemmed, then folded
+    ("ё", "й", "ї" lose their marks, as a user may type them); domain words dropped."""
+    return (RegexTokenizer(TOKEN) | LowercaseFilter()
+            | StopFilter(stoplist=RUSSIAN_UKRAINIAN_STOP_WORDS, minsize=1) | CyrillicStemFilter()
+            | FoldFilter() | StopFilter(stoplist=_cyrillic_domain_stems(), minsize=1))
+
+
+def _cyrillic_domain_stems() -> frozenset[str]:
+    return frozenset(fold(stem_cyrillic(w)) for w in DOMAIN_WORDS_RU_UK)
 
 
 def latvian_terms(text: str) -> list[str]:

@@ -10,7 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kb.core.models import (PRACTICE_LOADS, PUBLISHED, Area, Checklist, ChecklistItem, GlossaryTerm, Need, Practice,
+from kb.core.models import (PRACTICE_LOADS, PUBLISHED, Activity, Area, Checklist, ChecklistItem, GlossaryTerm, Need, Practice,
                        Reference, SuccessFactor)
 
 TYPES = ("practice", "reference", "success_factor", "checklist_item", "glossary_term", "area")
@@ -57,6 +57,7 @@ class Document:
     factor: str = ""
     needs: tuple[str, ...] = ()
     need_terms: str = ""  # labels and keywords of the needs, in Latvian and English
+    terms_ru_uk: str = ""  # Russian and Ukrainian words of its needs and activities
     activities: tuple[str, ...] = ()  # codes from corpus/activities.toml, most central first
     position: int = 0
     quality: float | None = None  # overall quality score (%), when curators scored it
@@ -115,13 +116,34 @@ def need_terms(codes, needs: dict[str, Need]) -> str:
                     for n in (needs.get(c) for c in codes) if n)
 
 
-def practice_document(p: Practice, needs: dict[str, Need]) -> Document:
+def terms_ru_uk(need_codes, needs: dict[str, Need], activity_codes,
+                activities: dict[str, Activity]) -> str:
+    """The Russian and Ukrainian words of a practice's needs and activities (labels, keywords,
+    descriptions):
+    the handbook is Latvian, so these are what a query in either language can match."""
+    words = [f"{n.label_ru} {n.keywords_ru} {n.label_uk} {n.keywords_uk}"
+             for n in (needs.get(c) for c in need_codes) if n]
+    words += [f"{a.label_ru} {a.about_ru} {a.label_uk} {a.about_uk}"
+              for a in (activities.get(c) for c in activity_codes) if a]
+    return " ".join(words)
+
+
+def vocabularies(session: Session) -> tuple[dict[str, Need], dict[str, Activity]]:
+    """The needs and activities by code, as `practice_document` takes them."""
+    return ({n.code: n for n in session.scalars(select(Need))},
+            {a.code: a for a in session.scalars(select(Activity))})
+
+
+def practice_document(p: Practice, needs: dict[str, Need],
+                      activities: dict[str, Activity] | None = None) -> Document:
     english = ". ".join(part for part in (p.title_en, p.summary_en) if part)
     return Document(type="practice", record_id=p.id, title=p.title, text=p.text,
                     organisation=p.organisation, english=english, title_en=p.title_en,
                     areas=(p.area_id,),
                     countries=tuple(p.country_codes), factor=p.success_factor_id or "",
                     needs=tuple(p.need_codes), need_terms=need_terms(p.need_codes, needs),
+                    terms_ru_uk=terms_ru_uk(p.need_codes, needs, p.activity_codes,
+                                            activities or {}),
                     activities=tuple(p.activity_codes),
                     position=p.position, quality=p.quality_overall,
                     good_practice=bool(p.good_practice))
@@ -130,11 +152,11 @@ def practice_document(p: Practice, needs: dict[str, Need]) -> Document:
 def load_documents(session: Session) -> list[Document]:
     """Every searchable record in the database, as documents (published practices only)."""
     docs: list[Document] = []
-    needs = {n.code: n for n in session.scalars(select(Need))}
+    needs, activities = vocabularies(session)
     practices = session.scalars(
         select(Practice).where(Practice.status == PUBLISHED).options(*PRACTICE_LOADS)
         .order_by(Practice.position, Practice.id))
-    docs += [practice_document(p, needs) for p in practices]
+    docs += [practice_document(p, needs, activities) for p in practices]
     for r in session.scalars(select(Reference).options(selectinload(Reference.areas))
                              .order_by(Reference.position)):
         docs.append(Document(type="reference", record_id=r.id, title=r.title, text=r.description,

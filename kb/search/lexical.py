@@ -21,9 +21,10 @@ from whoosh.reading import MultiReader
 from whoosh.searching import Searcher
 
 from kb.core.vocabulary import fold
-from kb.search.analysis import (DOMAIN_WORDS_EN, DOMAIN_WORDS_LV, FOLDED_STOP_WORDS, TOKEN,
-                                english_analyzer, folded_analyzer, latvian_analyzer,
-                                truncating_analyzer)
+from kb.search.analysis import (DOMAIN_WORDS_EN, DOMAIN_WORDS_LV, DOMAIN_WORDS_RU_UK,
+                                FOLDED_STOP_WORDS, RUSSIAN_UKRAINIAN_STOP_WORDS, TOKEN,
+                                cyrillic_analyzer, english_analyzer, folded_analyzer,
+                                latvian_analyzer, truncating_analyzer)
 from kb.search.documents import DocKey, Document
 from kb.search.facets import FACETS
 from kb.search.hybrid import Match
@@ -31,7 +32,7 @@ from kb.search.hybrid import Match
 # Field boosts: title > organisation > text; the unstemmed and English fields back them up.
 SEARCH_FIELDS = {
     "title": 1.5, "title_exact": 0.5, "organisation": 1.2, "text": 1.0, "text_exact": 0.6,
-    "english": 5.0, "needs_lv": 2.0, "needs_en": 2.0, "prefixes": 1.0,
+    "english": 5.0, "needs_lv": 2.0, "needs_en": 2.0, "prefixes": 1.0, "terms_ru_uk": 2.0,
 }
 PHRASE_FIELDS = ("title", "text", "english")
 SPELLING_FIELDS = ("text_exact", "title_exact")  # folded, unstemmed words: spelling suggestions
@@ -56,10 +57,13 @@ about above after again against all am any because been before being below betwe
 could did do does doing down during each few further had has having he her here hers herself
 him himself his how i into its itself just me more most my myself no nor now only other our ours
 ourselves out over own same she should so some such than then there these they those through
-too under until up very was were what where which while who whom why would yours""".split())
+too under until up very was were what where which while who whom why would yours""".split()
+) | frozenset(fold(w) for w in RUSSIAN_UKRAINIAN_STOP_WORDS)
 HANDBOOK_WORDS = frozenset(fold(w) for w in (
-    *DOMAIN_WORDS_LV, *DOMAIN_WORDS_EN, "prakse", "prakses", "praksi", "praksē", "prakšu",
-    "praksēm", "laba", "labā", "labas", "labās", "labu", "labo", "good", "practice", "practices"))
+    *DOMAIN_WORDS_LV, *DOMAIN_WORDS_EN, *DOMAIN_WORDS_RU_UK, "prakse", "prakses", "praksi",
+    "praksē", "prakšu", "praksēm", "laba", "labā", "labas", "labās", "labu", "labo", "good",
+    "practice", "practices", "практика", "практики", "практик", "хорошие", "лучшие", "добрі",
+    "кращі"))
 
 
 def make_schema() -> Schema:
@@ -76,6 +80,7 @@ def make_schema() -> Schema:
         needs_lv=TEXT(analyzer=lv),
         needs_en=TEXT(analyzer=en),
         prefixes=TEXT(analyzer=truncating_analyzer()),
+        terms_ru_uk=TEXT(analyzer=cyrillic_analyzer()),
     )
 
 
@@ -84,7 +89,8 @@ def _fields(doc: Document) -> dict:
                 title=doc.title, title_exact=doc.title, organisation=doc.organisation,
                 text=doc.text, text_exact=doc.text, english=doc.english,
                 needs_lv=doc.need_terms, needs_en=doc.need_terms,
-                prefixes=" ".join((doc.title, doc.organisation, doc.text)))
+                prefixes=" ".join((doc.title, doc.organisation, doc.text)),
+                terms_ru_uk=doc.terms_ru_uk)
 
 
 def parse_user_query(text: str) -> tuple[list[str], str]:
