@@ -148,17 +148,18 @@ class PostgresSearch:
     def search(self, query: str, filters: Filters = Filters(), limit: int = 10,
                offset: int = 0, mode: str = "hybrid", fusion: str = "rrf",
                weights: dict[str, float] | None = None, sort: str = "relevance",
-               lang: str = "lv") -> Results:
+               lang: str = "lv", facets: bool = True) -> Results:
         """Search ``query`` within ``filters``; an empty query lists every matching record.
-        Ordered, and facets counted, as the local backend does (`kb.search.sorting`,
-        `counts_that_follow`)."""
+        Ordered, and facets counted (unless ``facets`` is False), as the local backend does
+        (`kb.search.sorting`, `counts_that_follow`)."""
         if mode not in MODES or fusion not in FUSIONS:
             raise ValueError(f"mode must be one of {MODES} and fusion one of {FUSIONS}")
         sorting.check(sort, lang)
         query = query.strip()
         with self._read() as (connection, state):
             if not query:
-                return self._listing(connection, query, filters, limit, offset, sort, lang)
+                return self._listing(connection, query, filters, limit, offset, sort, lang,
+                                     facets)
             vectors = self._query_vectors(connection, state, query, mode)
 
             def results(within: Filters):
@@ -171,9 +172,9 @@ class PostgresSearch:
             suggestion = self._suggest(connection, state, query, filters) \
                 if not ranked and mode != "dense" else ""
             rows = self._rows(connection, [str(key) for key, _, _ in ranked])
-            facets = counts_that_follow(
+            counts = counts_that_follow(
                 filters, _count_facets(rows[str(key)].facets for key, _, _ in ranked),
-                lambda within: self._counted(connection, results(within)[0]))
+                lambda within: self._counted(connection, results(within)[0])) if facets else {}
             ranked = sorting.ordered(ranked, sort, lang, lambda r: _sortable(rows[str(r[0])]))
             page = ranked[offset:offset + limit]
             documents = self._documents(connection, [str(k) for k, _, _ in [*page, *closest]])
@@ -181,7 +182,7 @@ class PostgresSearch:
                 if key in documents]
         near = [make_hit(documents[key], score, found, query) for key, score, found in closest
                 if key in documents]
-        return Results(query, len(ranked), hits, facets, near, suggestion)
+        return Results(query, len(ranked), hits, counts, near, suggestion)
 
     @staticmethod
     def _rows(connection, keys: list[str]) -> dict:
@@ -361,9 +362,9 @@ class PostgresSearch:
         return {DocKey.parse(k): Document.from_json(d) for k, d in rows}
 
     def _listing(self, connection, query: str, filters: Filters, limit: int, offset: int,
-                 sort: str, lang: str) -> Results:
+                 sort: str, lang: str, facets: bool = True) -> Results:
         params: dict = {"limit": limit, "offset": offset}
-        total, page, facets = sql.listing_statements(filters, sort, params)
+        total, page, counting = sql.listing_statements(filters, sort, params)
         count = connection.execute(total, params).scalar()
         if sort in sql.LISTING_ORDERS:
             documents = [Document.from_json(d) for _, d in connection.execute(page, params)]
@@ -379,8 +380,8 @@ class PostgresSearch:
             statement = sql.listing_statements(within, "relevance", relaxed)[2]
             return sql.facet_counts(connection.execute(statement, relaxed).all())
 
-        counts = counts_that_follow(filters, sql.facet_counts(connection.execute(facets, params)
-                                                              .all()), counted)
+        counts = counts_that_follow(filters, sql.facet_counts(connection.execute(
+            counting, params).all()), counted) if facets else {}
         return Results(query, count, [make_hit(d, 0.0, (), "") for d in documents], counts)
 
     # -- writing ----------------------------------------------------------------------------

@@ -167,13 +167,14 @@ class Snapshot:
     def search(self, query: str, filters: Filters = Filters(), limit: int = 10, offset: int = 0,
                mode: str = "hybrid", fusion: str = "rrf",
                weights: dict[str, float] | None = None, sort: str = "relevance",
-               lang: str = "lv",
+               lang: str = "lv", facets: bool = True,
                query_vectors: Callable[[], np.ndarray] | None = None) -> Results:
         """Search ``query`` within ``filters``; an empty query lists every matching record.
 
         ``sort`` names an order of `kb.search.sorting` (titles and country names in
         ``lang``). ``query_vectors`` gives the query's embeddings (of `readings`) when the
-        dense retriever needs them. Facets count as `counts_that_follow` says.
+        dense retriever needs them. Facets count as `counts_that_follow` says (``facets=False``:
+        not at all, which saves a retrieval per facet that restricts).
 
         Only candidates that match the query are results (`hybrid.cut`; a dense-only search
         keeps them all); when none does, the first few are ``closest``, and ``suggestion`` a
@@ -190,13 +191,14 @@ class Snapshot:
         ranked, closest = results(filters)
         suggestion = self.suggest(query, filters) if query and not ranked and mode != "dense" \
             else ""
-        facets = counts_that_follow(filters, self._facets(key for key, _, _ in ranked),
-                                    lambda within: self._facets(k for k, _, _ in results(within)[0]))
+        counts = counts_that_follow(
+            filters, self._facets(key for key, _, _ in ranked),
+            lambda within: self._facets(k for k, _, _ in results(within)[0])) if facets else {}
         ranked = sorting.ordered(ranked, sort, lang,
                                  lambda r: sorting.sortable(self.documents[r[0]]))
         hits = [self.hit(key, score, found, query) for key, score, found in
                 ranked[offset:offset + limit]]
-        return Results(query, len(ranked), hits, facets,
+        return Results(query, len(ranked), hits, counts,
                        [self.hit(key, score, found, query) for key, score, found in closest],
                        suggestion)
 

@@ -85,7 +85,7 @@ def search():
 
 
 ELSEWHERE_HITS = 3        # hits shown of each other record type
-ELSEWHERE_CANDIDATES = 40  # the best hits of the other types they are taken from
+ELSEWHERE_CANDIDATES = 20  # the best hits of the other types they are taken from
 
 
 def elsewhere(reader, q: str, filters: Filters, type_counts: dict[str, int]) -> dict | None:
@@ -94,7 +94,8 @@ def elsewhere(reader, q: str, filters: Filters, type_counts: dict[str, int]) -> 
     others = tuple(t for t in TYPES if t not in filters.types and type_counts.get(t))
     if not q.strip() or not others:
         return None
-    found = reader.search(q, replace(filters, types=others), limit=ELSEWHERE_CANDIDATES)
+    found = reader.search(q, replace(filters, types=others), limit=ELSEWHERE_CANDIDATES,
+                          facets=False)
     hits = {t: [] for t in others}
     for h in found.hits:
         if len(hits[h.type]) < ELSEWHERE_HITS:
