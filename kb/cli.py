@@ -146,8 +146,7 @@ def index() -> None:
 def facet_options(command):
     """One option per facet of the registry (kb.search.facets), parsed and checked as the web
     app does; values of a vocabulary are checked against the database in the command."""
-    from kb.search import FACETS, FILTER_FIELDS, TYPES
-    from kb.search.facets import AREAS
+    from kb.search import FACETS, FILTER_FIELDS
 
     def parser(facet):
         def parse(_ctx, _param, value):
@@ -161,13 +160,7 @@ def facet_options(command):
         return parse
 
     for name, facet in reversed(list(zip(FILTER_FIELDS, FACETS))):
-        if facet.name == "type":
-            option = click.option(f"--{facet.name}", name, multiple=True, type=click.Choice(TYPES),
-                                  help=facet.help)
-        elif facet.name == "area":
-            option = click.option(f"--{facet.name}", name, multiple=True, help=facet.help,
-                                  type=click.IntRange(1, AREAS))
-        elif facet.several:
+        if facet.several:
             option = click.option(f"--{facet.name}", name, multiple=True, callback=parser(facet),
                                   help=facet.help)
         else:

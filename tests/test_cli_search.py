@@ -63,9 +63,10 @@ def test_search_json_and_filters(indexed):
 
 @pytest.mark.parametrize("args, message", [
     (["search", "x", "--country", "Latvia"], "ISO 3166-1 alpha-2"),
-    (["search", "x", "--area", "9"], "9 is not in the range 1<=x<=6"),
+    (["search", "x", "--area", "9"], "must be a key area from 1 to 6, got '9'"),
     (["search", "x", "--limit", "abc"], "'abc' is not a valid integer"),
-    (["search", "x", "--type", "poem"], "'poem' is not one of"),
+    (["search", "x", "--type", "poem"], "unknown type 'poem'; use one of practice,"),
+    (["search", "x", "--country", "LV", "--country", "XX"], "ISO 3166-1 alpha-2"),
     (["search", "x" * 1001], "at most 1000 characters"),
     (["search", "x", "--activity", "juggling"], "unknown value 'juggling'; use one of"),
     (["search", "x", "--need", "pets"], "unknown value 'pets'; use one of"),
