@@ -84,22 +84,23 @@ def _codes(key, *order) -> Callable[[Session], list[str]]:
 AREAS = 6  # the handbook's key areas
 
 def _several(item: dict, pattern: str | None = None) -> dict:
-    """The schema of a parameter that may be repeated (``country=LV&country=DE``); ``pattern``,
-    when given, also admits a comma-separated list in one value (``country=LV,DE``)."""
+    """The schema of a parameter that may be repeated (``country=LV&country=DE``): each value
+    ``item``, or -- ``pattern`` -- a comma-separated list of them (the server takes comma lists
+    of every facet that selects several; the document says so where a pattern can)."""
     return {"type": "array", "items": {"type": "string", "pattern": pattern} if pattern else item}
 
 
-_COUNTRY = "[A-Za-z]{2}"
 FACETS: tuple[Facet, ...] = (
     Facet("type", "type", N_("Record type"), "Record type (repeat or comma-separate for "
           "several); default all.",
           _several({}, f"^({'|'.join(TYPES)})(,({'|'.join(TYPES)}))*$"),
           several=True, parse=_type),
     Facet("area", "areas", N_("Key area"), f"Key area 1-{AREAS} (repeat or comma-separate for "
-          "any of several).", _several({}, f"^[1-{AREAS}](,[1-{AREAS}])*$"),
+          "any of several).", _several({"type": "integer", "minimum": 1, "maximum": AREAS}),
           multi=True, several=True, parse=_area),
     Facet("country", "countries", N_("Country"), "ISO 3166-1 alpha-2 country code (repeat or "
-          "comma-separate for any of several).", _several({}, f"^{_COUNTRY}(,{_COUNTRY})*$"),
+          "comma-separate for any of several).",
+          _several({"type": "string", "enum": sorted(COUNTRIES | {c.lower() for c in COUNTRIES})}),
           multi=True, several=True, parse=_country),
     Facet("factor", "factor", N_("Success factor"), "Success factor ID (repeat for any of "
           "several).", _several({"type": "string"}), several=True,
