@@ -289,3 +289,12 @@ def test_the_search_page_links_its_export(client):
     rows = _csv(client.get(links[0].replace("&amp;", "&")))
     page = client.get("/search?q=atbalsts&country=PL&country=DE&sort=newest&format=json")
     assert len(rows) == page.get_json()["total"]
+
+
+def test_no_practice_matching_but_other_records_says_so_and_shows_them(client):
+    html = client.get("/search?q=bezvalstnieks&lang=lv").get_data(as_text=True)
+    assert "Neviens šāda veida ieraksts neatbilst vaicājumam “bezvalstnieks”" in html
+    assert "Rokasgrāmatā nekas neatbilst" not in html  # it does: a glossary term, a key area
+    side = html[html.index('<aside class="elsewhere"'):]
+    assert 'data-type="glossary_term"' in side and 'href="/glossary#' in side
+    assert client.get("/search?q=bezvalstnieks&format=json").get_json()["total"] == 0
