@@ -192,10 +192,23 @@ def test_the_page_and_the_api_sort(client, sort):
     assert [r["id"] for r in page["results"]] == [r["id"] for r in api["results"]][:10]
     html = client.get(f"/search?q=&type=practice&sort={sort}").get_data(as_text=True)
     assert html.count('<strong aria-current="true">') == 1
+    from kb.core.vocabulary import country_name, fold
     if sort == "title":
-        from kb.core.vocabulary import fold
-        titles = [fold(r["title"]) for r in api["results"]]
-        assert titles == sorted(titles)
+        for lang in ("lv", "en"):
+            found = client.get(f"/api/search?type=practice&sort=title&lang={lang}&limit=100"
+                               ).get_json()["results"]
+            titles = [fold((r["title_en"] if lang == "en" else None) or r["title"])
+                      for r in found]
+            assert titles == sorted(titles) and len(titles) == 62
+            shown = client.get(f"/search?type=practice&sort=title&lang={lang}&format=json")
+            assert [r["id"] for r in shown.get_json()["results"]] == [r["id"] for r in found][:10]
+    if sort == "country":
+        names = [fold(country_name(r["country"][0], "lv")) for r in api["results"]]
+        assert names == sorted(names)
+    if sort == "newest":
+        added = [r["added"] for r in client.get(
+            "/api/search/export?sort=newest").get_json()["results"]]
+        assert added == sorted(added, reverse=True) and len(added) == 62
 
 
 @pytest.mark.parametrize("url, param", [
