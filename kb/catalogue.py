@@ -38,6 +38,13 @@ def practice(session: Session, practice_id: str) -> Practice | None:
     return found if found is not None and found.status == PUBLISHED else None
 
 
+def practices_in_order(session: Session, ids: list[str]) -> list[Practice]:
+    """The published practices of ``ids``, in that order (an ID not published is left out)."""
+    found = {p.id: p for p in session.scalars(select(Practice).where(
+        Practice.id.in_(ids), Practice.status == PUBLISHED).options(*PRACTICE_LOADS))}
+    return [found[i] for i in ids if i in found]
+
+
 def areas(session: Session) -> list[Area]:
     return list(session.scalars(select(Area).order_by(Area.id)))
 

@@ -146,11 +146,14 @@ def index() -> None:
 def facet_options(command):
     """One option per facet of the registry (kb.search.facets), parsed and checked as the web
     app does; values of a vocabulary are checked against the database in the command."""
-    from kb.search import FACETS, FILTER_FIELDS, TYPES
+    from kb.search import FACETS, FILTER_FIELDS
 
     def parser(facet):
         def parse(_ctx, _param, value):
             try:
+                if facet.several:  # repeated, or comma-separated
+                    return tuple(facet.parse(v) for raw in value for v in raw.split(",")
+                                 if v.strip())
                 return facet.parse(value) if value not in (None, "") else None
             except ValueError as exc:
                 raise click.BadParameter(str(exc)) from None
@@ -158,11 +161,8 @@ def facet_options(command):
 
     for name, facet in reversed(list(zip(FILTER_FIELDS, FACETS))):
         if facet.several:
-            option = click.option(f"--{facet.name}", name, multiple=True, type=click.Choice(TYPES),
-                                  help=f"{facet.help} (repeatable)")
-        elif facet.schema.get("type") == "integer":
-            option = click.option(f"--{facet.name}", name, help=facet.help, type=click.IntRange(
-                facet.schema.get("minimum"), facet.schema.get("maximum")))
+            option = click.option(f"--{facet.name}", name, multiple=True, callback=parser(facet),
+                                  help=facet.help)
         else:
             option = click.option(f"--{facet.name}", name, help=facet.help, callback=parser(facet))
         command = option(command)
@@ -175,11 +175,17 @@ def _check_codes(engine, filters) -> None:
     with session_factory(engine)() as session:
         for facet, values in filters.selected():
             known = facet.codes(session) if facet.codes else None
-            if known is not None and values[0] not in known:
-                raise click.BadParameter(f"unknown value {values[0]!r}; use one of "
+            unknown = [v for v in values if known is not None and v not in known]
+            if unknown:
+                raise click.BadParameter(f"unknown value {unknown[0]!r}; use one of "
                                          f"{', '.join(known[:40])}" + (" ..." if len(known) > 40
                                                                       else ""),
                                          param_hint=f"--{facet.name}")
+
+
+def _sorts() -> tuple[str, ...]:
+    from kb.search.sorting import SORTS
+    return SORTS
 
 
 def _plain(snippet: str) -> str:
@@ -195,8 +201,10 @@ def _plain(snippet: str) -> str:
 @click.option("--offset", type=click.IntRange(0), default=0, help="Results to skip.")
 @click.option("--mode", type=click.Choice(["hybrid", "lexical", "dense"]), default="hybrid",
               show_default=True, help="Retriever(s) to use.")
+@click.option("--sort", type=click.Choice(_sorts()), default="relevance", show_default=True,
+              help="Order of the results (titles and country names in Latvian).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def search(query, limit, offset, mode, as_json, **facets) -> None:
+def search(query, limit, offset, mode, sort, as_json, **facets) -> None:
     """Search good practices and everything else in the handbook."""
     from kb.search import Filters
 
@@ -208,7 +216,8 @@ def search(query, limit, offset, mode, as_json, **facets) -> None:
         engine = _engine()
         _check_codes(engine, filters)
         index = _open_current(engine)
-        results = index.search(query, filters, limit=limit, offset=offset, mode=mode)
+        results = index.search(query, filters, limit=limit, offset=offset, mode=mode,
+                               sort=sort)
     if as_json:
         from kb.web.serialize import search_json  # the API's shape
         click.echo(json.dumps(search_json(results), ensure_ascii=False, indent=2))

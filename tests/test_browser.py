@@ -151,6 +151,61 @@ def test_works_without_javascript(browser, live_server):
     context.close()
 
 
+def test_nothing_found_says_so_and_offers_what_helps(page, live_server):
+    page.goto(f"{live_server}/")
+    page.fill("#q", "asdfqwer")
+    page.press("#q", "Enter")
+    page.wait_for_url("**/search?q=asdfqwer**")
+    assert page.locator("h1#results-h").inner_text().startswith("0 ")
+    status = page.locator(".nothing-found")
+    assert "Rokasgrāmatā nekas neatbilst vaicājumam “asdfqwer”" in status.inner_text()
+    assert page.locator("section.results > ol.hits").count() == 0  # no results, ...
+    assert 1 <= page.locator(".closest .hit").count() <= 5      # ... near misses apart
+    assert page.locator(".export").count() == 0
+    needs = page.locator("#browse-needs-h + .chips a")
+    countries = page.locator("#browse-countries-h + .chips a")
+    assert needs.count() >= 10 and countries.count() >= 10
+    shot(page, "nothing-found-lv")
+    with page.expect_navigation():
+        needs.first.click()
+    assert page.locator(".hits .hit").count() >= 1
+    # a misspelt word: the spelling the handbook uses, with its diacritics, is offered
+    page.goto(f"{live_server}/search?q=m%C4%81joklls")
+    suggestion = page.locator(".nothing-found a.suggestion")
+    assert suggestion.inner_text() == "mājoklis"
+    with page.expect_navigation():
+        suggestion.click()
+    assert page.locator(".hits .hit").count() >= 1
+
+
+def test_two_countries_selected_show_practices_of_both_and_their_counts(page, live_server):
+    expected = {c: page.request.get(f"{live_server}/api/search?type=practice&country={c}"
+                                    "&limit=100").json()["total"] for c in ("GR", "IT")}
+    page.goto(f"{live_server}/search?q=")
+    countries = page.locator('.facet[data-facet="country"]')
+    countries.locator("a", has_text="Grieķija").click()
+    page.wait_for_url("**country=GR**")
+    countries.locator("a", has_text="Itālija").click()
+    page.wait_for_url("**country=GR&country=IT**")
+    kinds = page.locator("section.results .hit .kind").all_inner_texts()
+    assert len(kinds) == expected["GR"] + expected["IT"]  # 9: one page
+    assert all("Grieķija" in k or "Itālija" in k for k in kinds)
+    assert any("Grieķija" in k for k in kinds) and any("Itālija" in k for k in kinds)
+    assert page.locator("h1#results-h").inner_text().startswith(f"{len(kinds)} ")
+    active = countries.locator("a.active")
+    assert active.count() == 2
+    for name, code in (("Grieķija", "GR"), ("Itālija", "IT")):
+        link = active.filter(has_text=name)
+        assert link.locator(".n").inner_text() == str(expected[code])
+    # another country's count says what it would add; choosing it adds it
+    poland = countries.locator("a", has_text="Polija")
+    assert poland.locator(".n").inner_text() == "14"
+    shot(page, "two-countries-lv")
+    active.filter(has_text="Grieķija").click()  # taken out again
+    page.wait_for_url("**country=IT**")
+    assert "GR" not in page.url and page.locator("section.results .hit").count() == expected["IT"]
+
+
 def test_self_assessment_in_the_browser(page, writable_server):
     page.goto(f"{writable_server}/assess?lang=lv")
     page.fill("#organisation", "Valmieras novada pašvaldība")

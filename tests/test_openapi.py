@@ -35,6 +35,11 @@ REQUESTS = [
     ("get", "/api/search?q=valoda&sort=quality&need=language", None, 200),
     ("get", "/api/search?limit=abc", None, 400),
     ("get", "/api/search?activity=juggling", None, 400),
+    ("get", "/api/search?country=LV&country=DE,PL&need=housing&need=women&sort=newest", None, 200),
+    ("get", "/api/search?sort=popular", None, 400),
+    ("get", "/api/search/export?country=PL&sort=title&lang=en", None, 200),
+    ("get", "/api/search/export?q=mājoklis&format=json", None, 200),
+    ("get", "/api/search/export?format=xml", None, 400),
     ("get", "/api/practices?limit=100", None, 200),
     ("get", "/api/practices?area=6&country=IT", None, 200),
     ("get", "/api/practices?area=9", None, 400),
@@ -116,7 +121,8 @@ def test_the_document_is_valid_json_schema(spec):
     assert "$defs" not in json.dumps(spec)  # every definition is a component
     assert {"Practice", "Hit", "SearchResults", "Why", "Error", "Health", "Area", "Areas",
             "Checklists", "References", "Glossary", "Criteria", "RecommendationRequest",
-            "Recommendations", "Queue", "PracticeRecord"} <= set(spec["components"]["schemas"])
+            "Recommendations", "Queue", "PracticeRecord", "SearchExport",
+            "ExportedPractice"} <= set(spec["components"]["schemas"])
 
 
 def test_every_route_is_described_with_its_methods(app, spec):
@@ -138,7 +144,8 @@ def test_every_operation_and_declared_error_is_checked(app, spec):
     """REQUESTS, the queue's test and the no-index tests try all that the document declares."""
     sent = {(operation_of(app, spec, m, url), m, str(status)) for m, url, _, status in REQUESTS}
     sent |= {("/api/curate/queue", "get", "200"), ("/api/health", "get", "503"),
-             ("/api/search", "get", "503"), ("/api/recommendations", "post", "503")}
+             ("/api/search", "get", "503"), ("/api/search/export", "get", "503"),
+             ("/api/recommendations", "post", "503")}
     declared = {(p, m, s) for p, ops in spec["paths"].items() for m, op in ops.items()
                 for s in op["responses"] if s != "default"}
     assert declared == sent - {(None, "get", "404"), (None, "delete", "405")}
@@ -164,6 +171,7 @@ def without_index(handbook_engine, embedder, tmp_path):
 
 @pytest.mark.parametrize("method, url, body", [
     ("get", "/api/health", None), ("get", "/api/search?q=x", None),
+    ("get", "/api/search/export?q=x", None),
     ("post", "/api/recommendations", {"unmet": ["area-1-01"]}),
 ])
 def test_answers_without_an_index_fit_the_document(without_index, spec, method, url, body):

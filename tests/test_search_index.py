@@ -55,7 +55,8 @@ def test_tiny_rankings(tiny, query, first):
 def test_filters_and_facets(tiny):
     results = tiny.search("", Filters(types=("practice",), country="EE"))
     assert [h.record_id for h in results.hits] == ["valodas-kursi", "psihologs"]
-    assert results.facets["country"] == {"EE": 2, "LV": 1}
+    # the country facet counts without its own filter (what adding a country would add)
+    assert results.facets["country"] == {"LV": 2, "EE": 2}
     assert results.facets["need"]["health"] == 1
     assert tiny.search("kursi", Filters(need="language"), mode="lexical").total == 1
     assert tiny.search("kursi", Filters(need="health"), mode="lexical").total == 0

@@ -118,7 +118,8 @@ def test_filters_facets_and_the_empty_query(tiny):
     results = service.search("", Filters(types=("practice",), country="EE"))
     assert [h.record_id for h in results.hits] == ["valodas-kursi", "psihologs"]
     assert results.total == 2 and results.hits[0].retrievers == ()
-    assert results.facets["country"] == {"EE": 2, "LV": 1}
+    # the country facet counts without its own filter (what adding a country would add)
+    assert results.facets["country"] == {"LV": 2, "EE": 2}
     assert results.facets["need"] == {"language": 1, "women": 1, "health": 1}
     assert service.search("kursi", Filters(need="language"), mode="lexical").total == 1
     assert service.search("kursi", Filters(need="health"), mode="lexical").total == 0
@@ -313,7 +314,7 @@ def test_the_api_answers_alike(handbook_app):
     body = client.get("/api/search?q=majoklis&type=practice").get_json()
     ids = [r["id"] for r in body["results"]]
     assert "laipni-lugti-majas" in ids[:5], ids
-    assert body["total"] >= 5 and body["facets"]["type"] == {"practice": body["total"]}
+    assert body["total"] >= 5 and body["facets"]["type"]["practice"] == body["total"]
     poland = client.get("/api/search?q=&type=practice&country=PL&limit=100").get_json()
     assert poland["total"] == len(poland["results"]) > 0
     assert all("PL" in r["country"] for r in poland["results"])

@@ -120,7 +120,7 @@ def test_total_counts_results_and_none_is_found_by_the_dense_retriever_alone(han
     practices = Filters(types=("practice",))
     results = handbook_index.search("mājoklis", practices, limit=100)
     assert 5 <= results.total <= 15 and results.total == len(results.hits)  # 61 candidates
-    assert results.facets["type"] == {"practice": results.total} and results.closest == []
+    assert results.facets["type"]["practice"] == results.total and results.closest == []
     assert all("lexical" in h.retrievers for h in results.hits)
     housing = handbook_index.search("", Filters(types=("practice",), need="housing"))
     assert housing.total <= results.total

@@ -29,9 +29,12 @@ def test_every_page_has_a_json_twin(client):
     home = twin("/")  # what the page shows, as data: the same records and counts
     assert home["practices"] == 62 and [a["area"] for a in home["areas"]] == [1, 2, 3, 4, 5, 6]
     assert sum(a["practices"] for a in home["areas"]) == 62 and home["countries"]["GR"] == 4
-    search = twin("/search?q=mājoklis")
-    assert search["query"] == "mājoklis" and (search["page"], len(search["results"])) == (1, 10)
-    assert search["total"] > 10 and any("<mark>" in r["snippet"] for r in search["results"])
+    search = twin("/search?q=mājoklis")  # practices, and the other record types beside them
+    assert search["query"] == "mājoklis" and search["page"] == 1
+    assert 0 < len(search["results"]) == min(10, search["total"])
+    assert {r["type"] for r in search["results"]} == {"practice"}
+    assert any("<mark>" in r["snippet"] for r in search["results"])
+    assert search["elsewhere"]["counts"]["checklist_item"] >= 1
     practice = twin("/practices/humans-in-the-loop")
     assert practice["practice"]["id"] == "humans-in-the-loop" and practice["area"]["area"] == 1
     assert practice["practice"]["text"].startswith("Bulgārijā Humans in the Loop")

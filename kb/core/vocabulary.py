@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from babel import Locale
 
@@ -25,3 +26,16 @@ def slugify(text: str, max_length: int = 80) -> str:
     ascii_text = fold(text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
     return slug[:max_length].rstrip("-")
+
+
+LANGUAGES = ("lv", "en")  # the UI's languages: Latvian (the handbook's), English
+
+
+def country_name(code: str, lang: str) -> str:
+    """The country's name in ``lang`` (Babel's locale data); the code when it has none."""
+    return _territories(lang).get(code, code)
+
+
+@lru_cache(maxsize=8)
+def _territories(lang: str) -> dict[str, str]:
+    return dict(Locale.parse(lang).territories)

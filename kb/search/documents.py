@@ -5,6 +5,7 @@ import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
+from datetime import timezone
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -62,6 +63,7 @@ class Document:
     position: int = 0
     quality: float | None = None  # overall quality score (%), when curators scored it
     good_practice: bool = False
+    added: str = ""  # a practice's date added (UTC, "2026-05-04T10:30:00Z"); "" for the rest
 
     @property
     def key(self) -> DocKey:
@@ -146,7 +148,17 @@ def practice_document(p: Practice, needs: dict[str, Need],
                                             activities or {}),
                     activities=tuple(p.activity_codes),
                     position=p.position, quality=p.quality_overall,
-                    good_practice=bool(p.good_practice))
+                    good_practice=bool(p.good_practice), added=added(p))
+
+
+def added(p: Practice) -> str:
+    """When ``p`` was added, in UTC to the second (SQLite returns its timestamps naive)."""
+    when = p.created_at
+    if when is None:
+        return ""
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def load_documents(session: Session) -> list[Document]:

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from kb.search import hybrid, lexical
+from kb.search import hybrid, lexical, sorting
 from kb.search import postgres_index as writes
 from kb.search import postgres_lexical
 from kb.search import postgres_sql as sql
@@ -38,6 +38,7 @@ from kb.search.analysis import restore_accents
 from kb.search.dense import Embedder, QueryEmbeddings
 from kb.search.documents import DocKey, Document
 from kb.search.postgres_rows import FIELDS, FORMAT
+from kb.search.facets import counts_that_follow
 from kb.search.results import Filters, Hit, Results
 from kb.search.snapshot import (CANDIDATES, DEFAULT_WEIGHTS, DENSE_MARGIN, FUSIONS, MEMO_SIZE,
                                 MODES, make_hit)
@@ -167,38 +168,51 @@ class PostgresSearch:
 
     def search(self, query: str, filters: Filters = Filters(), limit: int = 10,
                offset: int = 0, mode: str = "hybrid", fusion: str = "rrf",
-               weights: dict[str, float] | None = None, sort: str = "relevance") -> Results:
-        """Search ``query`` within ``filters``; an empty query lists every matching record."""
+               weights: dict[str, float] | None = None, sort: str = "relevance",
+               lang: str = "lv", facets: bool = True) -> Results:
+        """Search ``query`` within ``filters``; an empty query lists every matching record.
+        Ordered, and facets counted (unless ``facets`` is False), as the local backend does
+        (`kb.search.sorting`, `counts_that_follow`)."""
         if mode not in MODES or fusion not in FUSIONS:
             raise ValueError(f"mode must be one of {MODES} and fusion one of {FUSIONS}")
+        sorting.check(sort, lang)
         query = query.strip()
         with self._read() as (connection, state):
             if not query:
-                return self._listing(connection, query, filters, limit, offset, sort)
+                return self._listing(connection, query, filters, limit, offset, sort, lang,
+                                     facets)
             vectors = self._query_vectors(connection, state, query, mode)
-            rankings, matches = self._rankings(connection, state, query, filters, mode, None,
-                                               vectors)
-            ranked, closest = hybrid.cut(_fuse(rankings, fusion, weights), matches,
-                                         lexical.informative_words(query),
-                                         rankings.get("dense", []))
+
+            def results(within: Filters):
+                rankings, matches = self._rankings(connection, state, query, within, mode,
+                                                   None, vectors)
+                return hybrid.cut(_fuse(rankings, fusion, weights), matches,
+                                  lexical.informative_words(query), rankings.get("dense", []))
+
+            ranked, closest = results(filters)
             suggestion = self._suggest(connection, state, query, filters) \
                 if not ranked and mode != "dense" else ""
-            keys = [str(key) for key, _, _ in ranked]
-            rows = connection.execute(text(
-                "SELECT key, facets, quality FROM search_document WHERE key = ANY(:keys)"),
-                {"keys": keys}).all()
-            facets_of = {r.key: r.facets for r in rows}
-            if sort == "quality":
-                quality = {r.key: r.quality for r in rows}
-                ranked = sorted(ranked, key=lambda r: -(quality.get(str(r[0])) or -1.0))
+            rows = self._rows(connection, [str(key) for key, _, _ in ranked])
+            counts = counts_that_follow(
+                filters, _count_facets(rows[str(key)].facets for key, _, _ in ranked),
+                lambda within: self._counted(connection, results(within)[0])) if facets else {}
+            ranked = sorting.ordered(ranked, sort, lang, lambda r: _sortable(rows[str(r[0])]))
             page = ranked[offset:offset + limit]
             documents = self._documents(connection, [str(k) for k, _, _ in [*page, *closest]])
-        facets = _count_facets(facets_of.get(str(key), ()) for key, _, _ in ranked)
         hits = [make_hit(documents[key], score, found, query) for key, score, found in page
                 if key in documents]
         near = [make_hit(documents[key], score, found, query) for key, score, found in closest
                 if key in documents]
-        return Results(query, len(ranked), hits, facets, near, suggestion)
+        return Results(query, len(ranked), hits, counts, near, suggestion)
+
+    @staticmethod
+    def _rows(connection, keys: list[str]) -> dict:
+        """Each key's facet values and what the orders read (`sorting.Sortable`)."""
+        return {r.key: r for r in connection.execute(sql.SORTABLE, {"keys": keys})}
+
+    def _counted(self, connection, ranked) -> dict[str, dict[str, int]]:
+        rows = self._rows(connection, [str(key) for key, _, _ in ranked])
+        return _count_facets(rows[str(key)].facets for key, _, _ in ranked)
 
     def rank(self, query: str, filters: Filters = Filters(), mode: str = "hybrid",
              fusion: str = "rrf", weights: dict[str, float] | None = None,
@@ -356,12 +370,26 @@ class PostgresSearch:
         return {DocKey.parse(k): Document.from_json(d) for k, d in rows}
 
     def _listing(self, connection, query: str, filters: Filters, limit: int, offset: int,
-                 sort: str) -> Results:
+                 sort: str, lang: str, facets: bool = True) -> Results:
         params: dict = {"limit": limit, "offset": offset}
-        total, page, facets = sql.listing_statements(filters, sort, params)
+        total, page, counting = sql.listing_statements(filters, sort, params)
         count = connection.execute(total, params).scalar()
-        documents = [Document.from_json(d) for _, d in connection.execute(page, params)]
-        counts = sql.facet_counts(connection.execute(facets, params).all())
+        if sort in sql.LISTING_ORDERS:
+            documents = [Document.from_json(d) for _, d in connection.execute(page, params)]
+        else:  # ordered here, as the local backend orders: what the orders read, of every match
+            rows = connection.execute(sql.listing_sortables(filters, params), params).all()
+            keys = [r.key for r in sorting.ordered(rows, sort, lang, _sortable)
+                    ][offset:offset + limit]
+            found = self._documents(connection, keys)
+            documents = [found[DocKey.parse(k)] for k in keys if DocKey.parse(k) in found]
+
+        def counted(within: Filters):
+            relaxed: dict = {}
+            statement = sql.listing_statements(within, "relevance", relaxed)[2]
+            return sql.facet_counts(connection.execute(statement, relaxed).all())
+
+        counts = counts_that_follow(filters, sql.facet_counts(connection.execute(
+            counting, params).all()), counted) if facets else {}
         return Results(query, count, [make_hit(d, 0.0, (), "") for d in documents], counts)
 
     # -- writing ----------------------------------------------------------------------------
@@ -432,6 +460,11 @@ def _fuse(rankings: dict, fusion: str, weights: dict[str, float] | None):
 def _reason(exc: SQLAlchemyError) -> str:
     return f"{type(exc.orig or exc).__name__}: {str(exc.orig or exc).strip().splitlines()[0]}" \
         if getattr(exc, "orig", None) is not None else f"{type(exc).__name__}: {exc}"
+
+
+def _sortable(row) -> sorting.Sortable:
+    return sorting.Sortable(row.title, row.title_en or "", tuple(row.countries or ()),
+                            row.added or "", row.quality)
 
 
 def _count_facets(values_per_document) -> dict[str, dict[str, int]]:

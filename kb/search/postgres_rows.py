@@ -24,7 +24,8 @@ from kb.search.documents import TYPES, Document
 from kb.search.facets import FACETS
 from kb.search.lexical import SEARCH_FIELDS, _fields, make_schema
 
-FORMAT = 2                    # of the rows (2: terms_ru_uk); a build of another format is rebuilt by `kb index`
+FORMAT = 3                    # of the rows; a build of another format is rebuilt by `kb index`
+                              # (2: terms_ru_uk; 3: documents say when a practice was added)
 FIELDS = tuple(SEARCH_FIELDS)  # the order of the lengths and norms arrays, and the lexeme tags
 TAGS = {field: str(n) for n, field in enumerate(FIELDS)}
 MAX_POSITION = 16383          # PostgreSQL's largest tsvector position

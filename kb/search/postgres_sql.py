@@ -127,20 +127,37 @@ def nearest_statement(vectors: np.ndarray, dim: int, build: str, filters, params
     return text(" UNION ALL ".join(parts))
 
 
+LISTING_ORDERS = {"relevance": LISTING_ORDER, "quality": QUALITY_ORDER}  # the rest: in Python
+# What `kb.search.sorting` reads of each document (quality is the column the writes keep).
+SORTABLE_COLUMNS = ("key, facets, quality, document->>'title' AS title, "
+                    "document->>'title_en' AS title_en, "
+                    "ARRAY(SELECT jsonb_array_elements_text(CAST(document AS jsonb)->'countries'))"
+                    " AS countries, document->>'added' AS added")
+SORTABLE = text(f"SELECT {SORTABLE_COLUMNS} FROM search_document WHERE key = ANY(:keys)")
+
+
 def listing_statements(filters, sort: str, params: dict):
-    """The total, the page and the facet counts of an empty query (every matching document)."""
+    """The total, the page and the facet counts of an empty query (every matching document);
+    the page only for the orders SQL gives (LISTING_ORDERS)."""
     where = " WHERE TRUE" + filter_sql(filters, params)
-    order = QUALITY_ORDER if sort == "quality" else LISTING_ORDER
+    order = LISTING_ORDERS.get(sort, LISTING_ORDER)
     total = text(f"SELECT count(*) FROM search_document{where}")
     page = text(f"SELECT key, document FROM search_document{where} ORDER BY {order} "
                 "OFFSET :offset LIMIT :limit")
-    # Ties in a facet's counts keep the order of first appearance, as Counter.most_common does.
+    # Ties in a facet's counts keep the order of first appearance in the handbook's order, as
+    # Counter.most_common does over the local backend's results before they are sorted.
     facets = text(
-        f"WITH m AS (SELECT facets, row_number() OVER (ORDER BY {order}) AS rn "
+        f"WITH m AS (SELECT facets, row_number() OVER (ORDER BY {LISTING_ORDER}) AS rn "
         f"FROM search_document{where}) "
         "SELECT v.value, count(*) AS n, min(m.rn * 4096 + v.i) AS first "
         "FROM m, unnest(m.facets) WITH ORDINALITY AS v(value, i) GROUP BY v.value")
     return total, page, facets
+
+
+def listing_sortables(filters, params: dict):
+    """What the orders read of every document an empty query lists, in the handbook's order."""
+    where = " WHERE TRUE" + filter_sql(filters, params)
+    return text(f"SELECT {SORTABLE_COLUMNS} FROM search_document{where} ORDER BY {LISTING_ORDER}")
 
 
 def facet_counts(rows) -> dict[str, dict[str, int]]:

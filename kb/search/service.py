@@ -42,7 +42,8 @@ class SearchReader(Protocol):
 
     def search(self, query: str, filters: Filters = Filters(), limit: int = 10,
                offset: int = 0, mode: str = "hybrid", fusion: str = "rrf",
-               weights: dict[str, float] | None = None, sort: str = "relevance") -> Results: ...
+               weights: dict[str, float] | None = None, sort: str = "relevance",
+               lang: str = "lv", facets: bool = True) -> Results: ...
 
     def rank(self, query: str, filters: Filters = Filters(), mode: str = "hybrid",
              fusion: str = "rrf", weights: dict[str, float] | None = None,
@@ -77,10 +78,11 @@ class Pinned:
 
     def search(self, query: str, filters: Filters = Filters(), limit: int = 10,
                offset: int = 0, mode: str = "hybrid", fusion: str = "rrf",
-               weights: dict[str, float] | None = None, sort: str = "relevance") -> Results:
+               weights: dict[str, float] | None = None, sort: str = "relevance",
+               lang: str = "lv", facets: bool = True) -> Results:
         vectors = self._service.query_vectors(self.snapshot, query, mode)
         return self.snapshot.search(query, filters, limit, offset, mode, fusion, weights, sort,
-                                    query_vectors=vectors)
+                                    lang, facets, query_vectors=vectors)
 
     def rank(self, query: str, filters: Filters = Filters(), mode: str = "hybrid",
              fusion: str = "rrf", weights: dict[str, float] | None = None,

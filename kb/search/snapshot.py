@@ -16,11 +16,12 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from kb.search import hybrid
+from kb.search import hybrid, sorting
 from kb.search.analysis import restore_accents
 from kb.search.dense import VectorIndex
 from kb.search.documents import TYPES, DocKey, Document
 from kb.search.lexical import LexicalIndex, LexicalView, informative_words, user_words
+from kb.search.facets import counts_that_follow
 from kb.search.results import FACETS, Filters, Hit, Results
 from kb.search.snippets import snippet
 from kb.search.store import IndexUnavailable, read_meta
@@ -166,12 +167,14 @@ class Snapshot:
     def search(self, query: str, filters: Filters = Filters(), limit: int = 10, offset: int = 0,
                mode: str = "hybrid", fusion: str = "rrf",
                weights: dict[str, float] | None = None, sort: str = "relevance",
+               lang: str = "lv", facets: bool = True,
                query_vectors: Callable[[], np.ndarray] | None = None) -> Results:
         """Search ``query`` within ``filters``; an empty query lists every matching record.
 
-        ``sort="quality"`` puts the best-scored practices first (unscored ones last), keeping
-        the relevance order among equals. ``query_vectors`` gives the query's embeddings (of
-        `readings`) when the dense retriever needs them.
+        ``sort`` names an order of `kb.search.sorting` (titles and country names in
+        ``lang``). ``query_vectors`` gives the query's embeddings (of `readings`) when the
+        dense retriever needs them. Facets count as `counts_that_follow` says (``facets=False``:
+        not at all, which saves a retrieval per facet that restricts).
 
         Only candidates that match the query are results (`hybrid.cut`; a dense-only search
         keeps them all); when none does, the first few are ``closest``, and ``suggestion`` a
@@ -179,26 +182,36 @@ class Snapshot:
         """
         if mode not in MODES or fusion not in FUSIONS:
             raise ValueError(f"mode must be one of {MODES} and fusion one of {FUSIONS}")
+        sorting.check(sort, lang)
         query = query.strip()
-        closest, suggestion = [], ""
-        if not query:
-            ranked = [(d.key, 0.0, ()) for d in sorted(
-                (d for d in self.documents.values() if filters.accepts(d)),
-                key=lambda d: (TYPES.index(d.type), d.position, d.record_id))]
-        else:
-            rankings, matches = self._rankings(query, filters, mode, None, query_vectors)
-            ranked, closest = hybrid.cut(self._fuse(rankings, fusion, weights), matches,
-                                         informative_words(query), rankings.get("dense", []))
-            if not ranked and mode != "dense":
-                suggestion = self.suggest(query, filters)
-        if sort == "quality":
-            ranked = sorted(ranked, key=lambda r: -(self.documents[r[0]].quality or -1.0))
-        facets = self._facets(key for key, _, _ in ranked)
+
+        def results(within: Filters):
+            return self._results(query, within, mode, fusion, weights, query_vectors)
+
+        ranked, closest = results(filters)
+        suggestion = self.suggest(query, filters) if query and not ranked and mode != "dense" \
+            else ""
+        counts = counts_that_follow(
+            filters, self._facets(key for key, _, _ in ranked),
+            lambda within: self._facets(k for k, _, _ in results(within)[0])) if facets else {}
+        ranked = sorting.ordered(ranked, sort, lang,
+                                 lambda r: sorting.sortable(self.documents[r[0]]))
         hits = [self.hit(key, score, found, query) for key, score, found in
                 ranked[offset:offset + limit]]
-        return Results(query, len(ranked), hits, facets,
+        return Results(query, len(ranked), hits, counts,
                        [self.hit(key, score, found, query) for key, score, found in closest],
                        suggestion)
+
+    def _results(self, query: str, filters: Filters, mode: str, fusion: str, weights,
+                 query_vectors) -> tuple[list, list]:
+        """The results (key, score, retrievers) in relevance order, and the near misses."""
+        if not query:
+            return [(d.key, 0.0, ()) for d in sorted(
+                (d for d in self.documents.values() if filters.accepts(d)),
+                key=lambda d: (TYPES.index(d.type), d.position, d.record_id))], []
+        rankings, matches = self._rankings(query, filters, mode, None, query_vectors)
+        return hybrid.cut(self._fuse(rankings, fusion, weights), matches,
+                          informative_words(query), rankings.get("dense", []))
 
     def suggest(self, query: str, filters: Filters = Filters()) -> str:
         """The query respelt as the handbook spells it, when that finds something: each word
@@ -212,8 +225,8 @@ class Snapshot:
         if not changed:
             return ""
         respelt = " ".join(words)
-        found = self.search(respelt, filters, limit=0, mode="lexical")
-        return respelt if found.total else ""
+        found, _ = self._results(respelt, filters, "lexical", "rrf", None, None)
+        return respelt if found else ""
 
     def rank(self, query: str, filters: Filters = Filters(), mode: str = "hybrid",
              fusion: str = "rrf", weights: dict[str, float] | None = None,

@@ -15,9 +15,10 @@ import time
 import uuid
 from pathlib import Path
 
-FORMAT_VERSION = 5  # 2: documents.jsonl lost the unused "extra" field; 3: activities;
+FORMAT_VERSION = 6  # 2: documents.jsonl lost the unused "extra" field; 3: activities;
                     # 4: immutable builds with the change log position, keys as text;
                     # 5: the Russian and Ukrainian terms field
+                    # 6: documents say when a practice was added (sort=newest)
 CURRENT = "CURRENT"
 
 

@@ -14,9 +14,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from flask_babel import get_locale
 
 from kb.core.config import setting
+from kb.core.vocabulary import LANGUAGES
 from kb.web.extensions import babel, csrf, login_manager
 
-LANGUAGES = ("lv", "en")
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
                            "img-src 'self' data:; object-src 'none'; base-uri 'self'; "
                            "form-action 'self'; frame-ancestors 'none'")

@@ -2,19 +2,19 @@
 wording of handbook records in the English UI, links that keep state."""
 from __future__ import annotations
 
-from babel import Locale
 from flask import Flask, g, request, url_for
 from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import select
 
 from kb.search import FACETS
+from kb.core import vocabulary
 from kb.core.models import Activity, Need
 from kb.web.services import db
 
 
 def country_name(code: str) -> str:
-    return Locale.parse(str(get_locale())).territories.get(code, code)
+    return vocabulary.country_name(code, str(get_locale()))
 
 
 def _label(model, code: str) -> str:
@@ -49,8 +49,9 @@ def localized(record, name: str) -> str:
 
 
 def url_with(endpoint: str | None = None, **changes) -> str:
-    """The current URL with some query parameters changed (None removes one)."""
-    args = request.args.to_dict()
+    """The current URL with some query parameters changed (None removes one; a list repeats
+    it); repeated parameters (``country=LV&country=DE``) are kept."""
+    args = {key: request.args.getlist(key) for key in request.args}
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
@@ -64,10 +65,35 @@ def url_with(endpoint: str | None = None, **changes) -> str:
     return url_for(endpoint, **(request.view_args or {}), **args)
 
 
+def url_toggle(name: str, value: str, selected: list[str]) -> str:
+    """The current URL with ``value`` added to facet ``name``'s ``selected`` values, or taken
+    out of them when it is one (several values of a facet: any of them)."""
+    values = [v for v in selected if v != value] if value in selected else [*selected, value]
+    return url_with(**{name: values or None})
+
+
+def record_url(hit: dict) -> str | None:
+    """Where a search hit's record is shown: its page, or its place on a page (a checklist
+    item, success factor or reference on its key area's page, a term in the glossary, a
+    general checklist item on the checklists page); None when it has no place."""
+    kind, record_id = hit["type"], hit["id"]
+    area = hit["area"] or (hit["areas"][0] if hit["areas"] else None)
+    if kind == "practice":
+        return url_for("main.practice", practice_id=record_id)
+    if kind == "area":
+        return url_for("main.area", number=int(record_id))
+    if kind == "glossary_term":
+        return url_for("main.glossary", _anchor=record_id)
+    if kind == "checklist_item" and area is None:
+        return url_for("main.checklists", _anchor=record_id)
+    return url_for("main.area", number=area, _anchor=record_id) if area else None
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(country_name=country_name, need_label=need_label,
                                  activity_label=activity_label, localized=localized,
                                  facet_registry=FACETS,
-                                 url_with=url_with, locale=lambda: str(get_locale()))
+                                 url_with=url_with, url_toggle=url_toggle,
+                                 record_url=record_url, locale=lambda: str(get_locale()))
     app.jinja_env.filters["snippet_html"] = lambda s: Markup(s)  # escaped by kb.search.snippets
     app.jinja_env.filters.update(need_label=need_label, activity_label=activity_label)

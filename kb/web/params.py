@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import get_locale
 from werkzeug.datastructures import MultiDict
 
+from kb.core.vocabulary import LANGUAGES
+from kb.search.sorting import SORTS
 from kb.search import FACETS, FILTER_FIELDS, Facet, Filters
 from kb.search.facets import BY_NAME
 from kb.web.errors import BadParameter
@@ -68,10 +71,20 @@ def _values(args: MultiDict, facet: Facet) -> list:
 
 
 def sort(args: MultiDict) -> str:
+    """One of `kb.search.sorting.SORTS` (default relevance)."""
     raw = args.get("sort", "").strip() or "relevance"
-    if raw not in ("relevance", "quality"):
-        raise BadParameter(f"sort must be relevance or quality, got {raw!r}", "sort")
+    if raw not in SORTS:
+        raise BadParameter(f"sort must be one of {', '.join(SORTS)}, got {raw[:40]!r}", "sort")
     return raw
+
+
+def language(args: MultiDict) -> str:
+    """The ``lang`` asked for (lv or en; a bad one is 400), else the UI's language."""
+    raw = args.get("lang", "")
+    if raw and raw not in LANGUAGES:
+        raise BadParameter(f"lang must be one of {', '.join(LANGUAGES)}, got {raw[:20]!r}",
+                           "lang")
+    return raw or str(get_locale())
 
 
 def filters(args: MultiDict) -> Filters:

@@ -145,6 +145,23 @@ class SearchResults(Shape):
 search_json = SearchResults.of  # kb.search.Results: the API's and `kb search --json`'s
 
 
+class ExportedPractice(Practice):
+    """A practice in an export: the API's practice, and when it was added."""
+
+    added: str = Field(description="When it was added, UTC (\"2026-05-04T10:30:00Z\"); "
+                                   "sort=newest orders by it.")
+
+
+class SearchExport(Shape):
+    """Every practice a search finds, all pages, in its order (`/api/search/export`)."""
+
+    query: str
+    filters: dict[str, list[str]] = Field(description="The filters that restrict, by facet.")
+    sort: str
+    total: int
+    results: list[ExportedPractice]
+
+
 # --- the handbook's records ----------------------------------------------------------------------
 
 class ChecklistItem(Shape):

@@ -16,9 +16,11 @@ from pydantic.json_schema import models_json_schema
 
 from kb import catalogue
 from kb.curation.schema import PracticeRecord
+from kb.core.vocabulary import COUNTRIES, LANGUAGES
 from kb.search import FACETS
-from kb.search.facets import BY_NAME
-from kb.web import params, serialize
+from kb.search.facets import AREAS, BY_NAME
+from kb.search.sorting import SORTS
+from kb.web import export, params, serialize
 from kb.web.services import db
 
 COMPONENTS = "#/components/schemas/{model}"
@@ -38,12 +40,20 @@ LIMIT = _param("limit", {"type": "integer", "minimum": 1, "maximum": params.MAX_
                "Results per page.")
 OFFSET = _param("offset", {"type": "integer", "minimum": 0, "maximum": params.MAX_OFFSET},
                 "Results to skip.")
-SEARCH = (_param("q", {"type": "string", "maxLength": params.MAX_QUERY},
-                 "Plain words and \"phrases\"; empty lists every record matching the filters."),
-          *(_facet(f.name) for f in FACETS),
-          _param("sort", {"type": "string", "enum": ["relevance", "quality"]},
-                 "Order by relevance (default) or quality score."),
-          LIMIT, OFFSET)
+QUERY = _param("q", {"type": "string", "maxLength": params.MAX_QUERY},
+               "Plain words and \"phrases\"; empty lists every record matching the filters.")
+SORT = _param("sort", {"type": "string", "enum": list(SORTS)},
+              "Order: relevance (default), quality score, title (A-Z), country (A-Z by the "
+              "first country's name) or newest (date added) first; ties keep relevance order.")
+LANG = _param("lang", {"type": "string", "enum": list(LANGUAGES)},
+              "The language titles and country names are sorted in (and the CSV export's "
+              "header is written in); default the UI's language (cookie, Accept-Language), "
+              "else lv.")
+SEARCH = (QUERY, *(_facet(f.name) for f in FACETS), SORT, LANG, LIMIT, OFFSET)
+EXPORT = (QUERY, *(_facet(f.name) for f in FACETS if f.name != "type"), SORT, LANG,
+          _param("format", {"type": "string", "enum": list(export.FORMATS)},
+                 f"csv or json (default). At most {export.MAX_ROWS} practices: a larger "
+                 "result set is refused (400); narrow it with q or filters."))
 # A path parameter by the name its errors give it, with its description.
 PATH = {"practice_id": ("id", "Practice ID."), "number": ("n", "Key area 1-6.")}
 
@@ -55,13 +65,19 @@ class Operation:
     parameters: tuple[dict, ...] = ()
     body: type[BaseModel] | None = None
     answered: tuple[int, ...] = ()  # other statuses answered with the same shape
+    alternatives: dict | None = None  # other media types of the 200 answer, with their schemas
 
 
 OPERATIONS = {
     "api.health": Operation(serialize.Health, answered=(503,)),  # 503: "degraded"
     "api.search": Operation(serialize.SearchResults, (400, 503), SEARCH),
-    "api.practices": Operation(serialize.PracticeList, (400,),
-                               (_facet("area"), _facet("country"), LIMIT, OFFSET)),
+    "api.search_export": Operation(serialize.SearchExport, (400, 503), EXPORT,
+                                   alternatives={"text/csv": {"type": "string"}}),
+    "api.practices": Operation(serialize.PracticeList, (400,), (
+        _param("area", {"type": "integer", "minimum": 1, "maximum": AREAS}, f"Key area 1-{AREAS}."),
+        _param("country", {"type": "string", "enum": sorted(COUNTRIES | {c.lower() for c in
+                                                                          COUNTRIES})},
+               "ISO 3166-1 alpha-2 country code."), LIMIT, OFFSET)),
     "api.practice": Operation(serialize.Practice, (404,)),
     "api.areas": Operation(serialize.Areas),
     "api.area": Operation(serialize.Area, (404,)),
@@ -99,9 +115,11 @@ def _operation(endpoint: str, rule: str, refs: dict) -> dict:
                    PATH[name][1], "path")
             for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule)]
     answer = {"content": _content(refs.get(op.answer))}
+    ok = {"content": {**answer["content"], **{media: {"schema": schema} for media, schema
+                                              in (op.alternatives or {}).items()}}}
     operation = {"summary": " ".join(doc.split()) or endpoint, "operationId": endpoint,
                  "parameters": [*path, *map(_with_vocabulary, op.parameters)],
-                 "responses": {"200": {"description": "OK", **answer},
+                 "responses": {"200": {"description": "OK", **ok},
                                **{str(s): {"description": "Answered", **answer}
                                   for s in op.answered},
                                **{str(s): error for s in op.errors},
@@ -117,7 +135,9 @@ def _with_vocabulary(parameter: dict) -> dict:
     facet = BY_NAME.get(parameter["name"])
     if facet is None or facet.codes is None:
         return parameter
-    return {**parameter, "schema": {"type": "string", "enum": facet.codes(db())}}
+    values = {"type": "string", "enum": facet.codes(db())}
+    return {**parameter, "schema": {"type": "array", "items": values} if facet.several
+            else values}
 
 
 def _path(rule: str) -> str:

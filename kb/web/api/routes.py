@@ -1,12 +1,14 @@
 """The JSON API: a contract other tools rely on (see /api/openapi.json)."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from dataclasses import replace
+
+from flask import Response, jsonify, request
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
 from kb.core.models import (Area, Checklist, ChecklistItem, GlossaryTerm, Practice, Reference, SuccessFactor)
-from kb.web import params
+from kb.web import export, params
 from kb import catalogue
 from kb.web.api import bp
 from kb.web.lookups import get_area, get_practice
@@ -49,10 +51,38 @@ def search():
     filters = params.filters(args)
     limit, offset = params.paging(args)
     results = search_reader().search(q, filters, limit=limit, offset=offset,
-                                    sort=params.sort(args))
+                                    sort=params.sort(args), lang=params.language(args))
     # total counts only the results that match q; when none does, "closest" holds the nearest
     # misses (at most 5), never counted and never among the results
     return jsonify(search_json(results))
+
+
+@bp.get("/search/export")
+def search_export():
+    """Export every practice a search finds (query, filters and order; all pages) as JSON or
+    CSV, at most export.MAX_ROWS; the CSV header in the UI language."""
+    args = request.args
+    fmt = args.get("format", "").strip() or "json"
+    if fmt not in export.FORMATS:
+        raise BadParameter(f"format must be one of {', '.join(export.FORMATS)}, got "
+                           f"{fmt[:20]!r}", "format")
+    if any(t != "practice" for t in params.filters(args).types):
+        raise BadParameter("an export lists practices: leave type out (or type=practice)",
+                           "type")
+    q = params.query_text(args)
+    filters = params.filters(args)
+    filters = replace(filters, types=("practice",))
+    sort, lang = params.sort(args), params.language(args)
+    results = search_reader().search(q, filters, limit=export.MAX_ROWS, sort=sort, lang=lang)
+    if results.total > export.MAX_ROWS:
+        raise BadParameter(export.too_many(results.total), None)
+    practices = catalogue.practices_in_order(db(), [h.record_id for h in results.hits])
+    records = [export.exported(practice_json(p), p) for p in practices]
+    if fmt == "csv":
+        return Response(export.to_csv(records), mimetype="text/csv", headers={
+            "Content-Disposition": "attachment; filename=kb-practices.csv"})
+    return jsonify({"query": q, "sort": sort, "total": len(records), "results": records,
+                    "filters": {f.name: list(values) for f, values in filters.selected()}})
 
 
 @bp.get("/practices")

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import replace
 
-from flask import jsonify, render_template, request
+from flask import jsonify, render_template, request, url_for
+from flask_babel import get_locale
 from sqlalchemy import select
 
 from kb.core.models import (SuccessFactor)
@@ -14,9 +16,10 @@ from kb.web.lookups import get_area, get_practice
 from kb.web.errors import NotFound, Unavailable, wants_json
 from kb.web.helpers import localized
 from kb.web.main import bp
-from kb.web.serialize import (area_json, criteria_json, glossary_json, hit_json, practice_json,
-                              reference_json)
-from kb.search import DocKey, Filters
+from kb.web.serialize import (area_json, checklist_json, criteria_json, glossary_json, hit_json,
+                              practice_json, reference_json)
+from kb.search import TYPES, DocKey, Filters
+from kb.search.sorting import SORTS
 from kb.web.services import db, search_reader
 
 PAGE_SIZE = 10
@@ -47,25 +50,64 @@ def home():
 
 @bp.get("/search")
 def search():
-    """Search results with facets, snippets and pages; all state is in the URL."""
+    """Practices (or the record types asked for) with multi-select facets whose counts follow,
+    sorts, pages and export links; the other record types that match beside them, each linked
+    to its place. All state is in the URL."""
     args = request.args
     q = params.query_text(args)
     filters = params.filters(args)
+    if not filters.types:  # the page searches practices unless other types are asked for
+        filters = replace(filters, types=("practice",))
     page = params.integer(args, "page", 1, 1, 1000)
+    sort, lang = params.sort(args), str(get_locale())
     reader = search_reader()
     results = reader.search(q, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
-                            sort=params.sort(args))
+                            sort=sort, lang=lang)
     pages = max(1, math.ceil(results.total / PAGE_SIZE))
     factors = {f.id: localized(f, "name") for f in db().scalars(select(SuccessFactor))}
+    areas = {str(a.id): f"{a.id}. {localized(a, 'title')}" for a in catalogue.areas(db())}
     data = {"query": q, "total": results.total, "page": page, "pages": pages,
-            "beyond_last_page": results.total > 0 and page > pages,
+            "beyond_last_page": results.total > 0 and page > pages, "sort": sort,
             "results": [hit_json(h) for h in results.hits], "facets": results.facets,
             "filters": filters.as_dict(), "closest": [hit_json(h) for h in results.closest],
-            "suggestion": results.suggestion or None, "browse": None}
+            "suggestion": results.suggestion or None, "browse": None,
+            "elsewhere": elsewhere(reader, q, filters, results.facets["type"])}
     if results.total == 0:  # what helps when nothing matches: the handbook by need and country
         practices = reader.search("", Filters(types=("practice",)), limit=0).facets
         data["browse"] = {"needs": practices["need"], "countries": practices["country"]}
-    return render_page("search.html", data, factor_names=factors, filtered=not filters.empty)
+    selected = {f.name: [str(v) for v in values] for f, values in filters.selected()}
+    kept = {key: args.getlist(key) for key in args if key not in ("page", "type", "format", "lang")}
+    export_urls = {fmt: url_for("api.search_export", **kept, lang=lang, format=fmt)
+                   for fmt in ("csv", "json")}
+    return render_page("search.html", data, factor_names=factors, area_names=areas,
+                       selected=selected, sorts=SORTS, export_urls=export_urls,
+                       filtered=any(name != "type" for name in selected))
+
+
+ELSEWHERE_HITS = 3        # hits shown of each other record type
+ELSEWHERE_CANDIDATES = 20  # the best hits of the other types they are taken from
+
+
+def elsewhere(reader, q: str, filters: Filters, type_counts: dict[str, int]) -> dict | None:
+    """The other record types that match ``q`` (and the other filters): how many of each --
+    the type facet's counts, which do not apply the type filter -- and the best few of each."""
+    others = tuple(t for t in TYPES if t not in filters.types and type_counts.get(t))
+    if not q.strip() or not others:
+        return None
+    found = reader.search(q, replace(filters, types=others), limit=ELSEWHERE_CANDIDATES,
+                          facets=False)
+    hits = {t: [] for t in others}
+    for h in found.hits:
+        if len(hits[h.type]) < ELSEWHERE_HITS:
+            hits[h.type].append(hit_json(h))
+    return {"counts": {t: type_counts[t] for t in others}, "hits": hits}
+
+
+@bp.get("/checklists")
+def checklists():
+    """Every checklist with its items: the six key areas' and the general one."""
+    return render_page("checklists.html",
+                       {"checklists": [checklist_json(c) for c in catalogue.checklists(db())]})
 
 
 @bp.get("/practices/<practice_id>")
