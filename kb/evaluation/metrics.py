@@ -74,13 +74,15 @@ def recall(ranked: list[str], relevant: frozenset[str], k: int = K) -> float:
 def ranked_practices(index: SearchReader, query: str, mode: str, **options) -> list[str]:
     """The practice results for ``query``, best first, as a user sees them (the set judges
     practices only)."""
-    results = index.search(query, Filters(types=("practice",)), limit=K, mode=mode, **options)
+    results = index.search(query, Filters(types=("practice",)), limit=K, mode=mode,
+                           facets=False, **options)
     return [hit.record_id for hit in results.hits]
 
 
 def nothing_found(index: SearchReader, queries: list[str], **options) -> dict[str, float]:
     """How many of ``queries`` find no record at all (searching every type), and their share."""
-    empty = sum(1 for q in queries if index.search(q, limit=1, **options).total == 0)
+    empty = sum(1 for q in queries
+                if index.search(q, limit=1, facets=False, **options).total == 0)
     return {"queries": len(queries), "no results": round(empty / len(queries), 3) if queries else 0.0}
 
 
