@@ -82,7 +82,8 @@ def make_schema() -> Schema:
 def _fields(doc: Document) -> dict:
     return dict(key=str(doc.key), **{f.name: ",".join(f.values(doc)) for f in FACETS},
                 title=doc.title, title_exact=doc.title, organisation=doc.organisation,
-                text=doc.text, text_exact=doc.text, english=doc.english,
+                text=doc.text, text_exact=doc.text,
+                english="\n\n".join(t for t in (doc.english, doc.text_en) if t),
                 needs_lv=doc.need_terms, needs_en=doc.need_terms,
                 prefixes=" ".join((doc.title, doc.organisation, doc.text)))
 

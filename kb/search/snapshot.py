@@ -314,8 +314,8 @@ class Snapshot:
 def make_hit(doc: Document, score: float, found: tuple[str, ...], query: str) -> Hit:
     """A search hit of ``doc``, its snippet marking ``query``'s words (every backend's hits)."""
     text = snippet(doc.text or doc.english, query) if query else snippet(doc.text, "")
-    if query and "<mark>" not in text and doc.english:
-        english = snippet(doc.english, query)
-        text = english if "<mark>" in english else text
+    if query and "<mark>" not in text:  # matched in English: show where
+        marked = [snippet(t, query) for t in (doc.english, doc.text_en) if t]
+        text = next((m for m in marked if "<mark>" in m), text)
     return Hit(doc.key, doc.type, doc.record_id, doc.title, doc.title_en, text, round(score, 6),
                doc.areas, doc.countries, doc.factor, doc.needs, doc.activities, found)
