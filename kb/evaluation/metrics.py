@@ -151,14 +151,15 @@ def check_targets(table: dict) -> list[str]:
 
 
 def evaluate_without_english(index: LocalSearch, documents, queries) -> dict:
-    """Metrics of the default hybrid on an index whose documents lack English and need terms."""
+    """Metrics of the default hybrid on an index whose documents lack English (wording, summaries,
+    kb's English rendering) and need terms."""
     import dataclasses
     import tempfile
 
     from kb.search import build_index
     from kb.search.build import CACHE_FILE
 
-    stripped = [dataclasses.replace(d, english="", need_terms="") for d in documents]
+    stripped = [dataclasses.replace(d, english="", text_en="", need_terms="") for d in documents]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         cache = index.root / CACHE_FILE

@@ -60,9 +60,15 @@ DENSE_SUPPORT = 10    # ... and makes a result only among the dense retriever's 
 CLOSEST = 5           # near misses offered when nothing matches
 
 
+# Fields whose matches are weak evidence: the prefixes field (derivations and compounds, but
+# also chance: "recepte" ~ "reception"), and kb's English rendering of a whole text, where an
+# English query meets a word by chance ("stock market index futures" ~ "in the future").
+WEAK_FIELDS = ("prefixes", "english_text")
+
+
 class Match(NamedTuple):
-    """The user's words one document matched: in a word field, and only through the prefixes
-    field (derivations and compounds, but also chance: "recepte" ~ "reception")."""
+    """The user's words one document matched: in a word field, and only through a weak field
+    (WEAK_FIELDS; ``prefixes``)."""
 
     words: frozenset[str]
     prefixes: frozenset[str]

@@ -26,14 +26,16 @@ from kb.search.analysis import (DOMAIN_WORDS_EN, DOMAIN_WORDS_LV, FOLDED_STOP_WO
                                 truncating_analyzer)
 from kb.search.documents import DocKey, Document
 from kb.search.facets import FACETS
-from kb.search.hybrid import Match
+from kb.search.hybrid import WEAK_FIELDS, Match
 
 # Field boosts: title > organisation > text; the unstemmed and English fields back them up.
+# "english" holds the short English wording (titles, summaries, citations); "english_text" kb's
+# English rendering of the whole text, a weak field (hybrid.WEAK_FIELDS).
 SEARCH_FIELDS = {
     "title": 1.5, "title_exact": 0.5, "organisation": 1.2, "text": 1.0, "text_exact": 0.6,
-    "english": 5.0, "needs_lv": 2.0, "needs_en": 2.0, "prefixes": 1.0,
+    "english": 5.0, "english_text": 1.0, "needs_lv": 2.0, "needs_en": 2.0, "prefixes": 1.0,
 }
-PHRASE_FIELDS = ("title", "text", "english")
+PHRASE_FIELDS = ("title", "text", "english", "english_text")
 SPELLING_FIELDS = ("text_exact", "title_exact")  # folded, unstemmed words: spelling suggestions
 # In a large index, a term found in more than PRUNE_MAX_DF of the documents adds almost nothing
 # to BM25 (its IDF is near zero) but makes Whoosh score every document containing it: such
@@ -73,6 +75,7 @@ def make_schema() -> Schema:
         text=TEXT(analyzer=lv),
         text_exact=TEXT(analyzer=exact),
         english=TEXT(analyzer=en),
+        english_text=TEXT(analyzer=en),
         needs_lv=TEXT(analyzer=lv),
         needs_en=TEXT(analyzer=en),
         prefixes=TEXT(analyzer=truncating_analyzer()),
@@ -82,8 +85,8 @@ def make_schema() -> Schema:
 def _fields(doc: Document) -> dict:
     return dict(key=str(doc.key), **{f.name: ",".join(f.values(doc)) for f in FACETS},
                 title=doc.title, title_exact=doc.title, organisation=doc.organisation,
-                text=doc.text, text_exact=doc.text,
-                english="\n\n".join(t for t in (doc.english, doc.text_en) if t),
+                text=doc.text, text_exact=doc.text, english=doc.english,
+                english_text=doc.text_en,
                 needs_lv=doc.need_terms, needs_en=doc.need_terms,
                 prefixes=" ".join((doc.title, doc.organisation, doc.text)))
 
@@ -132,7 +135,7 @@ def match_of(words: dict[tuple[str, str], set[str]], matched) -> Match:
     plan's ``words`` (every backend's lexical hits are judged by this)."""
     full, prefixed = set(), set()
     for field, term in matched:
-        (prefixed if field == "prefixes" else full).update(words.get((field, term), ()))
+        (prefixed if field in WEAK_FIELDS else full).update(words.get((field, term), ()))
     return Match(frozenset(full), frozenset(prefixed - full))
 
 

@@ -24,7 +24,7 @@ from kb.search.documents import TYPES, Document
 from kb.search.facets import FACETS
 from kb.search.lexical import SEARCH_FIELDS, _fields, make_schema
 
-FORMAT = 1                    # of the rows; a build of another format is rebuilt by `kb index`
+FORMAT = 2                    # of the rows (2: the english_text field); another format is rebuilt by `kb index`
 FIELDS = tuple(SEARCH_FIELDS)  # the order of the lengths and norms arrays, and the lexeme tags
 TAGS = {field: str(n) for n, field in enumerate(FIELDS)}
 MAX_POSITION = 16383          # PostgreSQL's largest tsvector position
