@@ -163,8 +163,8 @@ def load_documents(session: Session) -> list[Document]:
                              position=i))
     for t in session.scalars(select(GlossaryTerm).order_by(GlossaryTerm.position)):
         docs.append(Document(type="glossary_term", record_id=t.id, title=t.term,
-                             text=t.definition, title_en=t.term_en,
-                             text_en="\n\n".join(x for x in (t.term_en, t.definition_en) if x),
+                             text=t.definition, english=t.term_en, title_en=t.term_en,
+                             text_en=t.definition_en,
                              position=t.position))
     for a in session.scalars(select(Area).order_by(Area.id)):
         docs.append(Document(type="area", record_id=str(a.id), title=a.title,

@@ -26,11 +26,11 @@ from kb.search.analysis import (DOMAIN_WORDS_EN, DOMAIN_WORDS_LV, FOLDED_STOP_WO
                                 truncating_analyzer)
 from kb.search.documents import DocKey, Document
 from kb.search.facets import FACETS
-from kb.search.hybrid import WEAK_FIELDS, Match
+from kb.search.hybrid import TRANSLATED_FIELD, Match
 
 # Field boosts: title > organisation > text; the unstemmed and English fields back them up.
 # "english" holds the short English wording (titles, summaries, citations); "english_text" kb's
-# English rendering of the whole text, a weak field (hybrid.WEAK_FIELDS).
+# English rendering of the whole text (a word there counts half: hybrid.TRANSLATED_SHARE).
 SEARCH_FIELDS = {
     "title": 1.5, "title_exact": 0.5, "organisation": 1.2, "text": 1.0, "text_exact": 0.6,
     "english": 5.0, "english_text": 1.0, "needs_lv": 2.0, "needs_en": 2.0, "prefixes": 1.0,
@@ -133,10 +133,13 @@ def informative_words(text: str) -> list[str] | None:
 def match_of(words: dict[tuple[str, str], set[str]], matched) -> Match:
     """The user's words a document matched, from the (field, term) pairs it matched and the
     plan's ``words`` (every backend's lexical hits are judged by this)."""
-    full, prefixed = set(), set()
+    full, prefixed, translated = set(), set(), set()
     for field, term in matched:
-        (prefixed if field in WEAK_FIELDS else full).update(words.get((field, term), ()))
-    return Match(frozenset(full), frozenset(prefixed - full))
+        found = (prefixed if field == "prefixes" else translated if field == TRANSLATED_FIELD
+                 else full)
+        found.update(words.get((field, term), ()))
+    return Match(frozenset(full), frozenset(prefixed - full - translated),
+                 frozenset(translated - full))
 
 
 def query_terms(text: str, schema) -> list[tuple[str, str, str]]:
@@ -315,7 +318,7 @@ class LexicalView:
             matched = [(field, term.decode("utf-8") if isinstance(term, bytes) else term)
                        for field, term in hit.matched_terms()]
             match = match_of(words, matched)
-            share = len(match.words | match.prefixes) / len(wanted) if wanted else 1.0
+            share = len(match.full | match.prefixes) / len(wanted) if wanted else 1.0
             scored.append((DocKey.parse(hit["key"]),
                            float(hit.score) * (1 - COORDINATION + COORDINATION * share), match))
         return sorted(scored, key=lambda item: -item[1])
