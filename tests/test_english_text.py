@@ -244,6 +244,14 @@ def test_an_english_query_finds_a_practice_by_its_english_text(client, query, re
     body = client.get("/api/search", query_string={"q": query, "type": "practice"}).get_json()
     assert body["results"] and body["results"][0]["id"] == record_id
     assert f"<mark>{word}" in body["results"][0]["snippet"].lower()
+    assert f"<mark>{word}" in body["results"][0]["snippet_en"].lower()
+
+
+def test_hits_carry_an_english_snippet_beside_the_latvian_one(client):
+    hit = client.get("/api/search", query_string={"q": "dzīvokļus", "type": "practice"}
+                     ).get_json()["results"][0]
+    assert "<mark>" in hit["snippet"] and hit["snippet_en"]
+    assert not LATVIAN_LETTERS.search(hit["snippet_en"])
 
 
 def test_the_full_text_is_what_finds_it(curation, handbook):

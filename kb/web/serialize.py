@@ -125,6 +125,9 @@ class Hit(Shape):
     title: str
     title_en: Annotated[str | None, Blank]
     snippet: str = Field(description="HTML: the text escaped, matches in <mark>.")
+    snippet_en: Annotated[str | None, Blank] = Field(description=(
+        "HTML: the same for the English text (kb's English rendering of the Latvian edition, "
+        "else the English wording); null when the record has no English text."))
     score: float
     area: Annotated[int | None, BeforeValidator(lambda areas: areas[0] if len(areas) == 1
                                                 else None),
