@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
@@ -266,3 +267,54 @@ def test_an_english_query_finds_a_glossary_term_by_its_english_term(client):
                                                    "type": "glossary_term"}).get_json()
     assert body["results"][0]["id"] == "parcelsanas"
     assert body["results"][0]["title_en"] == "Resettlement"
+
+
+class _OutsideLatvian(HTMLParser):
+    """The visible text of a page outside elements marked lang="lv"."""
+
+    SKIPPED = {"script", "style", "template", "head"}
+    VOID = {"br", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, bool, bool]] = []  # tag, not shown, inside lang="lv"
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        lang = dict(attrs).get("lang")
+        hidden, latvian = self.stack[-1][1:] if self.stack else (False, False)
+        self.stack.append((tag, hidden or tag in self.SKIPPED,
+                           lang.startswith("lv") if lang else latvian))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.stack) - 1, -1, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                return
+
+    def handle_data(self, data):
+        if not (self.stack and (self.stack[-1][1] or self.stack[-1][2])):
+            self.text.append(data)
+
+
+def unmarked_latvian(html: str) -> set[str]:
+    parser = _OutsideLatvian()
+    parser.feed(html)
+    words = re.findall(r"\w+", " ".join(parser.text))
+    return {w for w in words if LATVIAN_LETTERS.search(w)} - NAMES_WITH_LATVIAN_LETTERS
+
+
+def test_the_english_ui_shows_no_unmarked_latvian(client, handbook):
+    pages = ["/", "/glossary", *(f"/areas/{a.number}" for a in handbook.areas),
+             *(f"/practices/{p.id}" for p in handbook.practices)]
+    leaks = {}
+    for url in pages:
+        found = unmarked_latvian(client.get(f"{url}?lang=en").get_data(as_text=True))
+        if found:
+            leaks[url] = sorted(found)[:5]
+    assert leaks == {}
+    # the check sees Latvian where it is not marked
+    assert unmarked_latvian('<html lang="en"><body><p>Bēgļi</p><p lang="lv">Bēgļi</p>'
+                            '</body></html>') == {"Bēgļi"}
