@@ -307,8 +307,10 @@ def unmarked_latvian(html: str) -> set[str]:
 
 
 def test_the_english_ui_shows_no_unmarked_latvian(client, handbook):
+    countries = sorted({c for p in handbook.practices for c in p.countries})
     pages = ["/", "/glossary", *(f"/areas/{a.number}" for a in handbook.areas),
-             *(f"/practices/{p.id}" for p in handbook.practices)]
+             *(f"/practices/{p.id}" for p in handbook.practices),
+             *(f"/countries/{c}" for c in countries)]
     leaks = {}
     for url in pages:
         found = unmarked_latvian(client.get(f"{url}?lang=en").get_data(as_text=True))
