@@ -313,7 +313,9 @@ def test_the_english_ui_shows_no_unmarked_latvian(client, handbook):
              *(f"/countries/{c}" for c in countries)]
     leaks = {}
     for url in pages:
-        found = unmarked_latvian(client.get(f"{url}?lang=en").get_data(as_text=True))
+        response = client.get(f"{url}?lang=en")
+        assert response.status_code == 200, url
+        found = unmarked_latvian(response.get_data(as_text=True))
         if found:
             leaks[url] = sorted(found)[:5]
     assert leaks == {}
