@@ -82,6 +82,13 @@ def test_a_handbook_practice_removed_from_the_data_is_removed_from_the_database(
     (data / "activities.toml").write_text(re.sub(
         r"\[practice\.jildirimas-[^]]+\]\nactivities = \[[^]]*\]\n", "", activities),
         encoding="utf-8")
+    # Its English text goes too, and the example before it, whose text changed, is listed as
+    # missing its English until a reviewer translates the new text.
+    text_en = (data / "practices_en_text.toml").read_text(encoding="utf-8")
+    (data / "practices_en_text.toml").write_text(
+        text_en[:text_en.index("[practice.somijas-beglu-padomes-")].replace(
+            "missing = []", 'missing = ["somijas-beglu-padomes-pilsoniskas-orientacijas-kurss"]'),
+        encoding="utf-8")
     report = ingest(CORPUS, engine, data)
     assert report.load.removed == {"practice": 1}
     with transaction(engine) as session:

@@ -47,6 +47,9 @@ class Area(Base):
     benefits: Mapped[list] = mapped_column(JSON, default=list)
     title_en: Mapped[str] = mapped_column(String(300), default="")
     motto_en: Mapped[str] = mapped_column(Text, default="")
+    # kb's English rendering of the Latvian edition (corpus/handbook_en_text.toml).
+    introduction_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    benefits_en: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     success_factors: Mapped[list[SuccessFactor]] = relationship(
         back_populates="area", order_by="SuccessFactor.position")
@@ -66,6 +69,7 @@ class SuccessFactor(Base):
     name: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text)
     name_en: Mapped[str] = mapped_column(String(300), default="")
+    description_en: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     area: Mapped[Area] = relationship(back_populates="success_factors")
 
@@ -81,6 +85,8 @@ class Checklist(Base):
     introduction: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
     title_en: Mapped[str] = mapped_column(String(300), default="")
+    introduction_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    note_en: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     area: Mapped[Area | None] = relationship(back_populates="checklists")
     items: Mapped[list[ChecklistItem]] = relationship(
@@ -122,6 +128,10 @@ class Practice(Base):
     urls: Mapped[list] = mapped_column(JSON, default=list)
     title_en: Mapped[str] = mapped_column(String(300), default="")
     summary_en: Mapped[str] = mapped_column(Text, default="")
+    # A handbook practice's description in kb's English rendering (corpus/
+    # practices_en_text.toml), written by `kb ingest`; empty for curators' practices.
+    text_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    organisation_en: Mapped[str] = mapped_column(String(300), default="", server_default="")
     # Curators' submissions: who sent it, how to reach the source, the review's reason.
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("curator.id"), nullable=True)
     submitted_via: Mapped[str] = mapped_column(String(20), default="")  # "curator" or "public"
@@ -236,6 +246,10 @@ class Reference(Base):
     year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
     urls: Mapped[list] = mapped_column(JSON, default=list)
+    # kb's English rendering (corpus/handbook_en_text.toml); a title only where the handbook
+    # prints it in Latvian.
+    title_en: Mapped[str] = mapped_column(String(400), default="", server_default="")
+    description_en: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     areas: Mapped[list[Area]] = relationship(
         secondary=area_reference, back_populates="references", order_by="Area.id")
@@ -286,6 +300,8 @@ class GlossaryTerm(Base):
     position: Mapped[int] = mapped_column(Integer)
     term: Mapped[str] = mapped_column(String(200))
     definition: Mapped[str] = mapped_column(Text)
+    term_en: Mapped[str] = mapped_column(String(200), default="", server_default="")  # kb's
+    definition_en: Mapped[str] = mapped_column(Text, default="", server_default="")  # English
 
 
 class Assessment(Base):

@@ -153,15 +153,16 @@ def check_targets(table: dict) -> list[str]:
 
 
 def evaluate_without_english(index: LocalSearch, documents, queries) -> dict:
-    """Metrics of the default hybrid on an index whose documents lack English and the
-    vocabularies' terms (the needs' Latvian and English ones, the Russian and Ukrainian ones)."""
+    """Metrics of the default hybrid on an index whose documents lack English (wording,
+    summaries, kb's English rendering) and the vocabularies' terms (the needs' Latvian and
+    English ones, the Russian and Ukrainian ones)."""
     import dataclasses
     import tempfile
 
     from kb.search import build_index
     from kb.search.build import CACHE_FILE
 
-    stripped = [dataclasses.replace(d, english="", need_terms="", terms_ru_uk="")
+    stripped = [dataclasses.replace(d, english="", text_en="", need_terms="", terms_ru_uk="")
                 for d in documents]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -17,6 +17,7 @@ from kb.ingest.checklists import parse_general_checklist
 from kb.ingest.clean import clean_lines
 from kb.ingest.criteria import parse_criteria
 from kb.ingest.curation import Curation, CurationError, load_curation
+from kb.ingest.english_text import apply_english_texts
 from kb.ingest.glossary import parse_glossary
 from kb.ingest.load import LoadReport, load_handbook
 from kb.ingest.practices import stitch_practices, to_records
@@ -67,13 +68,17 @@ def parse_handbook(text: str, curation: Curation) -> Handbook:
         practice.summary_en = english.summary if english else ""
         practice.needs = sorted(curation.practice_needs.get(practice.id, []))
         practice.activities = list(curation.practice_activities.get(practice.id, []))
+    references = merge_references(per_area_refs, curation)
+    glossary = parse_glossary(sections.glossary)
+    apply_english_texts(areas, [*(c for a in areas for c in a.checklists), general], practices,
+                        references, glossary, curation)
     return Handbook(
         areas=areas,
         general_checklist=general,
         practices=practices,
-        references=merge_references(per_area_refs, curation),
+        references=references,
         quality_domains=parse_criteria(sections.criteria),
-        glossary=parse_glossary(sections.glossary),
+        glossary=glossary,
         needs=list(curation.needs),
         activities=list(curation.activities),
     )

@@ -10,6 +10,10 @@
 - checklist_needs.toml (optional): the needs, keywords and activities of each checklist item;
 - handbook_en.toml (optional): English wording of the key areas, success factors, checklists
   and checklist items.
+- handbook_en_text.toml, practices_en_text.toml (optional): kb's English rendering of the
+  Latvian edition's full texts -- areas' introductions and benefits, success factors',
+  checklists', glossary terms' and references' texts, practices' descriptions -- and the
+  records knowingly left without one (`kb.ingest.english_text` checks them against the text).
 
 Every file is checked against its schema (kb/ingest/schemas.py) before anything is read from it.
 """
@@ -21,9 +25,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from kb.ingest.schemas import (COUNTRIES, ChecklistNeedsFile, Entry, HandbookEnglishFile,
-                               ItemAnnotation, PracticeEnglish, PracticeEntry, PracticesEnglishFile,
-                               PracticesFile, ReferencesFile, RepairsFile, Term, validate,
-                               vocabulary_schema)
+                               HandbookTextFile, ItemAnnotation, PracticeEnglish, PracticeEntry,
+                               PracticesEnglishFile, PracticesFile, PracticesTextFile,
+                               ReferencesFile, RepairsFile, Term, validate, vocabulary_schema)
 
 __all__ = ["COUNTRIES", "Curation", "CurationError", "PracticeEntry", "Term", "load_curation"]
 
@@ -62,6 +66,10 @@ class Curation:
     # English wording: {"area": {"1": AreaEnglish}, "success_factor": {id: ...},
     # "checklist": {id: ...}, "item": {id: ItemEnglish}}
     structure_en: dict[str, dict[str, Entry]] = field(default_factory=dict)
+    # kb's English rendering of the full texts: handbook_en_text.toml's and
+    # practices_en_text.toml's parsed files (None: the file is absent).
+    handbook_text_en: HandbookTextFile | None = None
+    practices_text_en: PracticesTextFile | None = None
 
 
 def _read(path: Path, schema: type[Entry], required: bool = True) -> Entry | None:
@@ -100,6 +108,9 @@ def load_curation(folder: Path | str) -> Curation:
         _check_codes(folder / "checklist_needs.toml", where, "activities", annotation.activities,
                      activity_codes)
     structure_en = _read(folder / "handbook_en.toml", HandbookEnglishFile, required=False)
+    handbook_text_en = _read(folder / "handbook_en_text.toml", HandbookTextFile, required=False)
+    practices_text_en = _read(folder / "practices_en_text.toml", PracticesTextFile,
+                              required=False)
     return Curation(
         practices=practices,
         factor_headings=dict(repairs.factor_headings),
@@ -116,6 +127,8 @@ def load_curation(folder: Path | str) -> Curation:
         practice_activities=practice_activities,
         structure_en={name: dict(getattr(structure_en, name)) if structure_en else {}
                       for name in ("area", "success_factor", "checklist", "item")},
+        handbook_text_en=handbook_text_en,
+        practices_text_en=practices_text_en,
     )
 
 

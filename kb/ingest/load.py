@@ -61,7 +61,8 @@ def load_handbook(handbook: Handbook, session: Session) -> LoadReport:
     _load_criteria(handbook, session, report)
     for term in handbook.glossary:
         _upsert(session, GlossaryTerm, term.id, position=term.position, term=term.term,
-                definition=term.definition)
+                definition=term.definition, term_en=term.term_en,
+                definition_en=term.definition_en)
     for position, need in enumerate(handbook.needs, 1):
         _upsert(session, Need, need.code, position=position, label_lv=need.lv, label_en=need.en,
                 label_ru=need.ru, label_uk=need.uk, keywords_lv=need.keywords_lv,
@@ -103,17 +104,20 @@ def _load_areas(handbook: Handbook, session: Session, report: LoadReport) -> Non
     for area in handbook.areas:
         _upsert(session, Area, area.number, title=area.title, motto=area.motto,
                 introduction=area.introduction, benefits=area.benefits, title_en=area.title_en,
-                motto_en=area.motto_en)
+                motto_en=area.motto_en, introduction_en=area.introduction_en,
+                benefits_en=area.benefits_en)
         for f in area.success_factors:
             factor_ids.add(f.id)
             _upsert(session, SuccessFactor, f.id, area_id=area.number, position=f.position,
-                    name=f.name, description=f.description, name_en=f.name_en)
+                    name=f.name, description=f.description, name_en=f.name_en,
+                    description_en=f.description_en)
     for checklist in handbook.checklists:
         checklist_ids.add(checklist.id)
         _upsert(session, Checklist, checklist.id, area_id=checklist.area,
                 position=checklist.position, title=checklist.title,
                 introduction=checklist.introduction, note=checklist.note,
-                title_en=checklist.title_en)
+                title_en=checklist.title_en, introduction_en=checklist.introduction_en,
+                note_en=checklist.note_en)
         for item in checklist.items:
             item_ids.add(item.id)
             _upsert(session, ChecklistItem, item.id, checklist_id=checklist.id,
@@ -140,7 +144,8 @@ def _load_practices(handbook: Handbook, session: Session, report: LoadReport) ->
                            status=HIDDEN if hidden else PUBLISHED, position=p.position,
                            area_id=p.area, success_factor_id=p.success_factor, title=p.title,
                            organisation=p.organisation, city=p.city, text=p.text, urls=p.urls,
-                           title_en=p.title_en, summary_en=p.summary_en)
+                           title_en=p.title_en, summary_en=p.summary_en, text_en=p.text_en,
+                           organisation_en=p.organisation_en)
         if practice.country_codes != p.countries:
             practice.countries = [PracticeCountry(country=c, position=i)
                                   for i, c in enumerate(p.countries)]
@@ -158,7 +163,7 @@ def _load_references(handbook: Handbook, session: Session, report: LoadReport) -
     for r in handbook.references:
         _upsert(session, Reference, r.id, position=r.position, citation=r.citation,
                 authors=r.authors, title=r.title, year=r.year, description=r.description,
-                urls=r.urls)
+                urls=r.urls, title_en=r.title_en, description_en=r.description_en)
     session.flush()
     wanted = {(a, r.id) for r in handbook.references for a in r.areas}
     present = set(session.execute(select(area_reference.c.area_id,

@@ -20,6 +20,7 @@ class SuccessFactorRecord:
     name: str
     description: str
     name_en: str = ""
+    description_en: str = ""
 
 
 @dataclass
@@ -44,6 +45,8 @@ class ChecklistRecord:
     note: str = ""
     items: list[ChecklistItemRecord] = field(default_factory=list)
     title_en: str = ""
+    introduction_en: str = ""
+    note_en: str = ""
 
 
 @dataclass
@@ -57,6 +60,8 @@ class AreaRecord:
     checklists: list[ChecklistRecord]
     title_en: str = ""
     motto_en: str = ""
+    introduction_en: str = ""
+    benefits_en: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -73,6 +78,8 @@ class PracticeRecord:
     position: int
     title_en: str = ""
     summary_en: str = ""
+    organisation_en: str = ""
+    text_en: str = ""
     needs: list[str] = field(default_factory=list)
     activities: list[str] = field(default_factory=list)
 
@@ -88,6 +95,8 @@ class ReferenceRecord:
     urls: list[str]
     areas: list[int]
     position: int
+    title_en: str = ""
+    description_en: str = ""
 
 
 @dataclass
@@ -118,6 +127,8 @@ class GlossaryTermRecord:
     position: int
     term: str
     definition: str
+    term_en: str = ""
+    definition_en: str = ""
 
 
 @dataclass

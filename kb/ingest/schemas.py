@@ -131,6 +131,61 @@ class HandbookEnglishFile(Entry):
     item: dict[str, ItemEnglish] = {}
 
 
+# --- kb's English rendering: handbook_en_text.toml, practices_en_text.toml -----------------------
+
+class AreaText(Entry):
+    introduction: Text
+    benefits: list[Text] = Field(min_length=1)
+
+
+class SuccessFactorText(Entry):
+    description: Text
+
+
+class ChecklistText(Entry):
+    introduction: str = ""
+    note: str = ""
+
+
+class GlossaryText(Entry):
+    term: Text
+    definition: Text
+
+
+class ReferenceText(Entry):
+    title: str = ""  # only where the handbook prints the title in Latvian
+    description: Text
+
+
+class MissingHandbookTexts(Entry):
+    """Records reviewed and knowingly left without English text (shown in Latvian)."""
+
+    area: list[str] = []
+    success_factor: list[str] = []
+    checklist: list[str] = []
+    glossary: list[str] = []
+    reference: list[str] = []
+
+
+class HandbookTextFile(Entry):
+    missing: MissingHandbookTexts = MissingHandbookTexts()
+    area: dict[str, AreaText] = {}
+    success_factor: dict[str, SuccessFactorText] = {}
+    checklist: dict[str, ChecklistText] = {}
+    glossary: dict[str, GlossaryText] = {}
+    reference: dict[str, ReferenceText] = {}
+
+
+class PracticeText(Entry):
+    organisation: str = ""  # the organisation's English name (practices.toml has the Latvian)
+    text: Text
+
+
+class PracticesTextFile(Entry):
+    missing: list[PracticeId] = []
+    practice: dict[str, PracticeText] = {}
+
+
 # --- vocabularies: needs.toml, activities.toml; checklist_needs.toml ------------------------------
 
 class Term(Entry):

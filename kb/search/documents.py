@@ -53,6 +53,9 @@ class Document:
     organisation: str = ""
     english: str = ""  # English title and summary, or an English citation
     title_en: str = ""  # the title in the English UI (empty: the title)
+    # kb's English rendering of the whole text (corpus/*_en_text.toml): indexed with the English
+    # analyzer beside ``english``, not embedded (the embedder reads the Latvian text).
+    text_en: str = ""
     areas: tuple[int, ...] = ()
     countries: tuple[str, ...] = ()
     factor: str = ""
@@ -141,6 +144,7 @@ def practice_document(p: Practice, needs: dict[str, Need],
     english = ". ".join(part for part in (p.title_en, p.summary_en) if part)
     return Document(type="practice", record_id=p.id, title=p.title, text=p.text,
                     organisation=p.organisation, english=english, title_en=p.title_en,
+                    text_en="\n\n".join(t for t in (p.organisation_en, p.text_en) if t),
                     areas=(p.area_id,),
                     countries=tuple(p.country_codes), factor=p.success_factor_id or "",
                     needs=tuple(p.need_codes), need_terms=need_terms(p.need_codes, needs),
@@ -172,12 +176,14 @@ def load_documents(session: Session) -> list[Document]:
     for r in session.scalars(select(Reference).options(selectinload(Reference.areas))
                              .order_by(Reference.position)):
         docs.append(Document(type="reference", record_id=r.id, title=r.title, text=r.description,
-                             organisation=r.authors, english=r.citation,
+                             organisation=r.authors, english=r.citation, title_en=r.title_en,
+                             text_en=r.description_en,
                              areas=tuple(a.id for a in r.areas), position=r.position))
     for f in session.scalars(select(SuccessFactor).order_by(SuccessFactor.area_id,
                                                             SuccessFactor.position)):
         docs.append(Document(type="success_factor", record_id=f.id, title=f.name,
                              text=f.description, english=f.name_en, title_en=f.name_en,
+                             text_en=f.description_en,
                              areas=(f.area_id,), factor=f.id,
                              position=f.area_id * 100 + f.position))
     items = session.scalars(select(ChecklistItem).join(Checklist)
@@ -191,12 +197,15 @@ def load_documents(session: Session) -> list[Document]:
                              position=i))
     for t in session.scalars(select(GlossaryTerm).order_by(GlossaryTerm.position)):
         docs.append(Document(type="glossary_term", record_id=t.id, title=t.term,
-                             text=t.definition, position=t.position))
+                             text=t.definition, english=t.term_en, title_en=t.term_en,
+                             text_en=t.definition_en,
+                             position=t.position))
     for a in session.scalars(select(Area).order_by(Area.id)):
         docs.append(Document(type="area", record_id=str(a.id), title=a.title,
                              text="\n\n".join([a.motto, a.introduction, *a.benefits]),
                              english=". ".join(t for t in (a.title_en, a.motto_en) if t),
                              title_en=a.title_en,
+                             text_en="\n\n".join([a.introduction_en, *a.benefits_en]).strip(),
                              areas=(a.id,), position=a.id))
     return docs
 

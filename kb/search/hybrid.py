@@ -60,12 +60,24 @@ DENSE_SUPPORT = 10    # ... and makes a result only among the dense retriever's 
 CLOSEST = 5           # near misses offered when nothing matches
 
 
+TRANSLATED_SHARE = 0.5  # a word matched only in kb's English rendering of a whole text counts half
+TRANSLATED_FIELD = "english_text"
+
+
 class Match(NamedTuple):
-    """The user's words one document matched: in a word field, and only through the prefixes
-    field (derivations and compounds, but also chance: "recepte" ~ "reception")."""
+    """The user's words one document matched: in a word field; only through the prefixes
+    field (derivations and compounds, but also chance: "recepte" ~ "reception"); only in kb's
+    English rendering of the whole text (TRANSLATED_FIELD), a word field where an English
+    query meets a word by chance ("stock market index futures" ~ "in the future")."""
 
     words: frozenset[str]
     prefixes: frozenset[str]
+    translated: frozenset[str] = frozenset()
+
+    @property
+    def full(self) -> frozenset[str]:
+        """The words matched in a word field (a translated text's too)."""
+        return self.words | self.translated
 
 
 class Cut(NamedTuple):
@@ -74,9 +86,10 @@ class Cut(NamedTuple):
 
 
 def share(match: Match, informative: list[str]) -> float:
-    """The share of ``informative`` words ``match`` holds (a prefix-only word counts half)."""
-    found = sum(1.0 if w in match.words else PREFIX_SHARE if w in match.prefixes else 0.0
-                for w in informative)
+    """The share of ``informative`` words ``match`` holds (a prefix-only word counts half, and
+    so does a word only the English rendering of a text holds)."""
+    found = sum(1.0 if w in match.words else TRANSLATED_SHARE if w in match.translated
+                else PREFIX_SHARE if w in match.prefixes else 0.0 for w in informative)
     return found / len(informative) if informative else 0.0
 
 
@@ -90,7 +103,7 @@ def query_matches(matches, informative: list[str]) -> bool:
     """
     wanted, covered = set(informative), set()
     for match in matches:
-        found = match.words & wanted
+        found = match.full & wanted
         if found and share(match, informative) >= QUERY_SHARE:
             return True
         covered |= found
@@ -117,6 +130,6 @@ def cut(fused: list, matches: dict | None, informative: list[str] | None,
         wanted, supported = set(informative), {key for key, *_ in dense[:DENSE_SUPPORT]}
         for item in fused:
             match = matches.get(item[0])
-            if match and (match.words & wanted or (match.prefixes & wanted and item[0] in supported)):
+            if match and (match.full & wanted or (match.prefixes & wanted and item[0] in supported)):
                 results.append(item)
     return Cut(results, [] if results else list(fused[:CLOSEST]))

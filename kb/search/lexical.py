@@ -27,14 +27,17 @@ from kb.search.analysis import (DOMAIN_WORDS_EN, DOMAIN_WORDS_LV, DOMAIN_WORDS_R
                                 latvian_analyzer, truncating_analyzer)
 from kb.search.documents import DocKey, Document
 from kb.search.facets import FACETS
-from kb.search.hybrid import Match
+from kb.search.hybrid import TRANSLATED_FIELD, Match
 
 # Field boosts: title > organisation > text; the unstemmed and English fields back them up.
+# "english" holds the short English wording (titles, summaries, citations); "english_text" kb's
+# English rendering of the whole text (a word there counts half: hybrid.TRANSLATED_SHARE).
 SEARCH_FIELDS = {
     "title": 1.5, "title_exact": 0.5, "organisation": 1.2, "text": 1.0, "text_exact": 0.6,
-    "english": 5.0, "needs_lv": 2.0, "needs_en": 2.0, "prefixes": 1.0, "terms_ru_uk": 2.0,
+    "english": 5.0, "english_text": 1.0, "needs_lv": 2.0, "needs_en": 2.0, "prefixes": 1.0,
+    "terms_ru_uk": 2.0,
 }
-PHRASE_FIELDS = ("title", "text", "english")
+PHRASE_FIELDS = ("title", "text", "english", "english_text")
 SPELLING_FIELDS = ("text_exact", "title_exact")  # folded, unstemmed words: spelling suggestions
 # In a large index, a term found in more than PRUNE_MAX_DF of the documents adds almost nothing
 # to BM25 (its IDF is near zero) but makes Whoosh score every document containing it: such
@@ -77,6 +80,7 @@ def make_schema() -> Schema:
         text=TEXT(analyzer=lv),
         text_exact=TEXT(analyzer=exact),
         english=TEXT(analyzer=en),
+        english_text=TEXT(analyzer=en),
         needs_lv=TEXT(analyzer=lv),
         needs_en=TEXT(analyzer=en),
         prefixes=TEXT(analyzer=truncating_analyzer()),
@@ -88,6 +92,7 @@ def _fields(doc: Document) -> dict:
     return dict(key=str(doc.key), **{f.name: ",".join(f.values(doc)) for f in FACETS},
                 title=doc.title, title_exact=doc.title, organisation=doc.organisation,
                 text=doc.text, text_exact=doc.text, english=doc.english,
+                english_text=doc.text_en,
                 needs_lv=doc.need_terms, needs_en=doc.need_terms,
                 prefixes=" ".join((doc.title, doc.organisation, doc.text)),
                 terms_ru_uk=doc.terms_ru_uk)
@@ -135,10 +140,13 @@ def informative_words(text: str) -> list[str] | None:
 def match_of(words: dict[tuple[str, str], set[str]], matched) -> Match:
     """The user's words a document matched, from the (field, term) pairs it matched and the
     plan's ``words`` (every backend's lexical hits are judged by this)."""
-    full, prefixed = set(), set()
+    full, prefixed, translated = set(), set(), set()
     for field, term in matched:
-        (prefixed if field == "prefixes" else full).update(words.get((field, term), ()))
-    return Match(frozenset(full), frozenset(prefixed - full))
+        found = (prefixed if field == "prefixes" else translated if field == TRANSLATED_FIELD
+                 else full)
+        found.update(words.get((field, term), ()))
+    return Match(frozenset(full), frozenset(prefixed - full - translated),
+                 frozenset(translated - full))
 
 
 def query_terms(text: str, schema) -> list[tuple[str, str, str]]:
@@ -317,7 +325,7 @@ class LexicalView:
             matched = [(field, term.decode("utf-8") if isinstance(term, bytes) else term)
                        for field, term in hit.matched_terms()]
             match = match_of(words, matched)
-            share = len(match.words | match.prefixes) / len(wanted) if wanted else 1.0
+            share = len(match.full | match.prefixes) / len(wanted) if wanted else 1.0
             scored.append((DocKey.parse(hit["key"]),
                            float(hit.score) * (1 - COORDINATION + COORDINATION * share), match))
         return sorted(scored, key=lambda item: -item[1])

@@ -58,7 +58,7 @@ def retrieve(connection, state, query: str, filters, limit: int = CANDIDATES
     scored = []
     for key, score, matched in found:
         match = lexical.match_of(plan.words, [field_of(t) for t in matched])
-        share = len(match.words | match.prefixes) / len(wanted) if wanted else 1.0
+        share = len(match.full | match.prefixes) / len(wanted) if wanted else 1.0
         scored.append((DocKey.parse(key), float(score) * (
             1 - lexical.COORDINATION + lexical.COORDINATION * share), match))
     return sorted(scored, key=lambda item: -item[1])

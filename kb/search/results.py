@@ -22,6 +22,7 @@ class Hit(NamedTuple):
     needs: tuple[str, ...]
     activities: tuple[str, ...]
     retrievers: tuple[str, ...]
+    snippet_en: str = ""  # the snippet of the English text ("" when it has none), for English UIs
 
 
 class Results(NamedTuple):

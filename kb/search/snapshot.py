@@ -327,8 +327,21 @@ class Snapshot:
 def make_hit(doc: Document, score: float, found: tuple[str, ...], query: str) -> Hit:
     """A search hit of ``doc``, its snippet marking ``query``'s words (every backend's hits)."""
     text = snippet(doc.text or doc.english, query) if query else snippet(doc.text, "")
-    if query and "<mark>" not in text and doc.english:
-        english = snippet(doc.english, query)
-        text = english if "<mark>" in english else text
+    if query and "<mark>" not in text:  # matched in English: show where
+        marked = [snippet(t, query) for t in (doc.english, doc.text_en) if t]
+        text = next((m for m in marked if "<mark>" in m), text)
     return Hit(doc.key, doc.type, doc.record_id, doc.title, doc.title_en, text, round(score, 6),
-               doc.areas, doc.countries, doc.factor, doc.needs, doc.activities, found)
+               doc.areas, doc.countries, doc.factor, doc.needs, doc.activities, found,
+               english_snippet(doc, query))
+
+
+def english_snippet(doc: Document, query: str) -> str:
+    """The snippet of ``doc``'s English text -- kb's English rendering, else its English
+    wording -- marking ``query``'s words where one of them holds any; "" without English."""
+    sources = [t for t in (doc.text_en, doc.english) if t]
+    if not sources:
+        return ""
+    if not query:
+        return snippet(sources[0], "")
+    marked = [snippet(t, query) for t in sources]
+    return next((m for m in marked if "<mark>" in m), marked[0])

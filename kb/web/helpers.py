@@ -40,12 +40,23 @@ def localized(record, name: str) -> str:
     """``record``'s ``name`` in the UI language: its ``name_en`` in English when it has one.
 
     The handbook is Latvian; corpus/handbook_en.toml gives areas, success factors, checklists
-    and their items English wording, and curators may give a practice an English title.
+    and their items English wording, corpus/handbook_en_text.toml and practices_en_text.toml
+    the full texts in kb's English rendering, and curators may give a practice an English
+    title.
     """
     get = record.get if isinstance(record, dict) else lambda key: getattr(record, key, None)
     if str(get_locale()) == "en" and get(f"{name}_en"):
         return get(f"{name}_en")
     return get(name)
+
+
+def latvian_lang(record, name: str) -> Markup:
+    """` lang="lv"` where ``localized(record, name)`` shows the Latvian text in the English UI
+    (no English rendering of it yet); nothing where it shows English or the UI is Latvian."""
+    get = record.get if isinstance(record, dict) else lambda key: getattr(record, key, None)
+    if str(get_locale()) == "en" and not get(f"{name}_en") and get(name):
+        return Markup(' lang="lv"')
+    return Markup("")
 
 
 def url_with(endpoint: str | None = None, **changes) -> str:
@@ -92,6 +103,7 @@ def record_url(hit: dict) -> str | None:
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(country_name=country_name, need_label=need_label,
                                  activity_label=activity_label, localized=localized,
+                                 latvian_lang=latvian_lang,
                                  facet_registry=FACETS,
                                  url_with=url_with, url_toggle=url_toggle,
                                  record_url=record_url, locale=lambda: str(get_locale()))

@@ -56,6 +56,8 @@ class PracticeShown(Shape):
     success_factor_name_en: str | None
     source: Literal[HANDBOOK, CURATOR]
     quality: Quality
+    organisation_en: Annotated[str | None, Blank] = Field(description=(
+        "The organisation's name in kb's English rendering (handbook practices)."))
 
     @field_serializer("title_en", "organisation", "city", "summary_en", check_fields=False)
     def _blank_is_null(self, text: str) -> str | None:
@@ -68,6 +70,11 @@ class PracticeSummary(PracticeShown, schema.PracticeHeading):
 
 class Practice(PracticeShown, schema.PracticeDescribed):
     """A practice with its description and web addresses."""
+
+    text_en: Annotated[str | None, Blank] = Field(description=(
+        "A handbook practice's whole description in kb's English rendering of the Latvian "
+        "edition (corpus/practices_en_text.toml, written by `kb ingest`); null for curators' "
+        "practices and for a handbook practice still without one."))
 
     correction_note: Annotated[str | None, Blank] = Field(
         description="The curators' correction note (reviewed by a second curator; for a "
@@ -82,7 +89,8 @@ def practice_json(p: models.Practice, full: bool = True) -> dict:
         "success_factor_name": factor.name if factor else None,
         "success_factor_name_en": (factor.name_en or None) if factor else None,
         "quality": {"overall": p.quality_overall, "good_practice": bool(p.good_practice)},
-        "correction_note": p.correction_note,
+        "correction_note": p.correction_note, "text_en": p.text_en,
+        "organisation_en": p.organisation_en,
     }).jsonable()
 
 
@@ -117,6 +125,9 @@ class Hit(Shape):
     title: str
     title_en: Annotated[str | None, Blank]
     snippet: str = Field(description="HTML: the text escaped, matches in <mark>.")
+    snippet_en: Annotated[str | None, Blank] = Field(description=(
+        "HTML: the same for the English text (kb's English rendering of the Latvian edition, "
+        "else the English wording); null when the record has no English text."))
     score: float
     area: Annotated[int | None, BeforeValidator(lambda areas: areas[0] if len(areas) == 1
                                                 else None),
@@ -177,6 +188,8 @@ class Checklist(Shape):
     title_en: Annotated[str | None, Blank]
     introduction: Annotated[str | None, Blank]
     note: Annotated[str | None, Blank]
+    introduction_en: Annotated[str | None, Blank]
+    note_en: Annotated[str | None, Blank]
     items: list[ChecklistItem]
 
 
@@ -192,6 +205,8 @@ class SuccessFactor(Shape):
     name: str
     name_en: Annotated[str | None, Blank]
     description: str
+    description_en: Annotated[str | None, Blank] = Field(
+        description="kb's English rendering of the description (null: not translated yet).")
 
 
 class AreaSummary(Shape):
@@ -205,6 +220,10 @@ class AreaSummary(Shape):
 class Area(AreaSummary):
     introduction: str
     benefits: list[str]
+    introduction_en: Annotated[str | None, Blank] = Field(
+        description="kb's English rendering of the introduction (null: not translated yet).")
+    benefits_en: list[str] = Field(description="kb's English rendering of the benefits, one "
+                                               "for each benefit (empty: not translated yet).")
     success_factors: list[SuccessFactor]
     checklists: list[Checklist]
     references: Annotated[list[str], Ids]
@@ -225,6 +244,10 @@ class Reference(Shape):
     year: int | None
     citation: str
     description: str
+    title_en: Annotated[str | None, Blank] = Field(
+        description="An English title, where the handbook prints the title in Latvian.")
+    description_en: Annotated[str | None, Blank] = Field(
+        description="kb's English rendering of the description (null: not translated yet).")
     urls: list[str]
     areas: Annotated[list[int], Ids]
 
@@ -240,6 +263,8 @@ class GlossaryTerm(Shape):
     id: str
     term: str
     definition: str
+    term_en: Annotated[str | None, Blank] = Field(description="kb's English rendering.")
+    definition_en: Annotated[str | None, Blank] = Field(description="kb's English rendering.")
 
 
 glossary_json = GlossaryTerm.of
