@@ -180,3 +180,21 @@ def test_a_page_beyond_the_last_says_so(client):
     data = client.get("/search?q=mājoklis&page=999&format=json").get_json()
     assert data["beyond_last_page"] is True and data["results"] == [] and data["page"] == 999
     assert client.get("/search?q=mājoklis&format=json").get_json()["beyond_last_page"] is False
+
+
+def test_queries_typed_without_diacritics_rank_as_with_them(handbook_index):
+    """Every lv-ascii evaluation query finds, lexically, exactly what the same words typed with
+    diacritics find (corpus/eval/diacritics.toml): folding loses nothing."""
+    import tomllib
+
+    from kb.core.vocabulary import fold
+    from kb.evaluation.metrics import ranked_practices
+    pairs = tomllib.loads((CURATION / "eval" / "diacritics.toml").read_text("utf-8"))["query"]
+    ascii_queries = {q.text for q in load_queries(CURATION / "eval" / "search.toml")
+                     if q.lang == "lv-ascii"}
+    assert {p["ascii"] for p in pairs} == ascii_queries
+    reader = handbook_index.pinned()
+    for pair in pairs:
+        assert fold(pair["typed"]).lower() == pair["ascii"].lower()
+        assert (ranked_practices(reader, pair["ascii"], "lexical")
+                == ranked_practices(reader, pair["typed"], "lexical")), pair
