@@ -57,6 +57,9 @@ REQUESTS = [
     ("post", "/api/recommendations", {"unmet": ["area-1-01"], "limit": "5"}, 400),
     ("post", "/api/recommendations", {"unmet": ["area-1-01"], "lang": "de"}, 400),
     ("post", "/api/recommendations", [1, 2], 400),
+    ("post", "/api/quality-check", {"scores": {"1.1.1": 1, "1.1.2": 0.5, "3.1.1": None},
+                                    "lang": "en"}, 200),
+    ("post", "/api/quality-check", {"scores": {"1.1.1": 3}}, 400),
     ("get", "/api/nothing-here", None, 404),
     ("delete", "/api/practices/humans-in-the-loop", None, 405),
 ]
@@ -137,11 +140,22 @@ def test_real_answers_fit_the_document(app, client, spec, method, url, body, sta
 def test_every_operation_and_declared_error_is_checked(app, spec):
     """REQUESTS, the queue's test and the no-index tests try all that the document declares."""
     sent = {(operation_of(app, spec, m, url), m, str(status)) for m, url, _, status in REQUESTS}
+    sent |= {(path, m, str(status)) for path, m, status in WRITES}
     sent |= {("/api/curate/queue", "get", "200"), ("/api/health", "get", "503"),
              ("/api/search", "get", "503"), ("/api/recommendations", "post", "503")}
     declared = {(p, m, s) for p, ops in spec["paths"].items() for m, op in ops.items()
                 for s in op["responses"] if s != "default"}
     assert declared == sent - {(None, "get", "404"), (None, "delete", "405")}
+
+
+# Answers of requests that write, checked by test_assessments_fit_the_document.
+WRITES = [("/api/quality-check", "post", 201)]
+
+
+def test_assessments_fit_the_document(writable_client, spec):
+    client = writable_client
+    check(client, spec, "/api/quality-check", "post", "/api/quality-check",
+          {"scores": {"1.1.1": 1}, "save": True}, 201)
 
 
 def test_the_queue_fits_the_document(curate_app, spec):

@@ -9,7 +9,9 @@
   ``vocabulary_schema``) and the needs / activities of each practice;
 - checklist_needs.toml (optional): the needs, keywords and activities of each checklist item;
 - handbook_en.toml (optional): English wording of the key areas, success factors, checklists
-  and checklist items.
+  and checklist items;
+- criteria_en.toml (optional): English wording of the quality criteria, what each guiding
+  question is about (activities, needs, success factors) and each domain's guidance.
 
 Every file is checked against its schema (kb/ingest/schemas.py) before anything is read from it.
 """
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from kb.ingest.schemas import (COUNTRIES, ChecklistNeedsFile, Entry, HandbookEnglishFile,
+from kb.ingest.schemas import (COUNTRIES, ChecklistNeedsFile, CriteriaEnglishFile, Entry, HandbookEnglishFile,
                                ItemAnnotation, PracticeEnglish, PracticeEntry, PracticesEnglishFile,
                                PracticesFile, ReferencesFile, RepairsFile, Term, validate,
                                vocabulary_schema)
@@ -60,6 +62,7 @@ class Curation:
     # English wording: {"area": {"1": AreaEnglish}, "success_factor": {id: ...},
     # "checklist": {id: ...}, "item": {id: ItemEnglish}}
     structure_en: dict[str, dict[str, Entry]] = field(default_factory=dict)
+    criteria_en: CriteriaEnglishFile | None = None
 
 
 def _read(path: Path, schema: type[Entry], required: bool = True) -> Entry | None:
@@ -98,6 +101,12 @@ def load_curation(folder: Path | str) -> Curation:
         _check_codes(folder / "checklist_needs.toml", where, "activities", annotation.activities,
                      activity_codes)
     structure_en = _read(folder / "handbook_en.toml", HandbookEnglishFile, required=False)
+    criteria_en = _read(folder / "criteria_en.toml", CriteriaEnglishFile, required=False)
+    for question_id, question in (criteria_en.question if criteria_en else {}).items():
+        where = f"question {question_id!r}"
+        _check_codes(folder / "criteria_en.toml", where, "needs", question.needs, need_codes)
+        _check_codes(folder / "criteria_en.toml", where, "activities", question.activities,
+                     activity_codes)
     return Curation(
         practices=practices,
         factor_headings=dict(repairs.factor_headings),
@@ -114,6 +123,7 @@ def load_curation(folder: Path | str) -> Curation:
         practice_activities=practice_activities,
         structure_en={name: dict(getattr(structure_en, name)) if structure_en else {}
                       for name in ("area", "success_factor", "checklist", "item")},
+        criteria_en=criteria_en,
     )
 
 

@@ -95,6 +95,7 @@ class QualityIndicatorRecord:
     id: str
     position: int
     text: str
+    text_en: str = ""
 
 
 @dataclass
@@ -103,6 +104,11 @@ class GuidingQuestionRecord:
     position: int
     text: str
     indicators: list[QualityIndicatorRecord]
+    text_en: str = ""
+    # what the question is about (corpus/criteria_en.toml): to find practices that do it
+    activities: list[str] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)
+    success_factors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -110,6 +116,8 @@ class QualityDomainRecord:
     number: int
     name: str
     questions: list[GuidingQuestionRecord]
+    name_en: str = ""
+    guidance: list[str] = field(default_factory=list)  # general checklist item IDs
 
 
 @dataclass

@@ -131,6 +131,30 @@ class HandbookEnglishFile(Entry):
     item: dict[str, ItemEnglish] = {}
 
 
+class DomainEnglish(Entry):
+    name: Text
+    guidance: list[str] = []
+
+
+class QuestionEnglish(Entry):
+    text: Text
+    activities: list[Code] = []
+    needs: list[Code] = []
+    success_factors: list[str] = []
+
+
+class IndicatorEnglish(Entry):
+    text: Text
+
+
+class CriteriaEnglishFile(Entry):
+    """criteria_en.toml: the quality criteria's English wording and what each question is about."""
+
+    domain: dict[str, DomainEnglish] = {}
+    question: dict[str, QuestionEnglish] = {}
+    indicator: dict[str, IndicatorEnglish] = {}
+
+
 # --- vocabularies: needs.toml, activities.toml; checklist_needs.toml ------------------------------
 
 class Term(Entry):

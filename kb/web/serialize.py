@@ -235,17 +235,20 @@ class Glossary(Shape):
 class Indicator(Shape):
     id: str
     text: str
+    text_en: Annotated[str | None, Blank]
 
 
 class Question(Shape):
     id: str
     text: str
+    text_en: Annotated[str | None, Blank]
     indicators: list[Indicator]
 
 
 class QualityDomain(Shape):
     domain: int = Field(validation_alias="id")
     name: str
+    name_en: Annotated[str | None, Blank]
     questions: list[Question]
 
 
