@@ -149,13 +149,38 @@ def test_every_operation_and_declared_error_is_checked(app, spec):
 
 
 # Answers of requests that write, checked by test_assessments_fit_the_document.
-WRITES = [("/api/quality-check", "post", 201)]
+WRITES = [("/api/quality-check", "post", 201), ("/api/assessments", "post", 201),
+          ("/api/assessments", "post", 400), ("/api/assessments/{token}", "get", 200),
+          ("/api/assessments/{token}", "get", 404), ("/api/assessments/{token}", "patch", 200),
+          ("/api/assessments/{token}", "patch", 400), ("/api/assessments/{token}", "patch", 404),
+          ("/api/assessments/{token}", "patch", 409),
+          ("/api/assessments/{token}/follow-up", "post", 201),
+          ("/api/assessments/{token}/follow-up", "post", 400),
+          ("/api/assessments/{token}/follow-up", "post", 404)]
 
 
 def test_assessments_fit_the_document(writable_client, spec):
     client = writable_client
     check(client, spec, "/api/quality-check", "post", "/api/quality-check",
           {"scores": {"1.1.1": 1}, "save": True}, 201)
+    path = "/api/assessments"
+    created = client.post(path, json={"answers": {"area-1-01": "met"}}).get_json()
+    token = created["token"]
+    check(client, spec, path, "post", path, {"notes": {"1": "Piezīme."}}, 201)
+    check(client, spec, path, "post", path, {"answers": {"area-1-01": "?"}}, 400)
+    one = path + "/{token}"
+    check(client, spec, one, "get", f"{path}/{token}", None, 200)
+    check(client, spec, one, "get", f"{path}/nope", None, 404)
+    check(client, spec, one, "patch", f"{path}/{token}",
+          {"version": created["version"], "answers": {"area-1-02": "unmet"}}, 200)
+    check(client, spec, one, "patch", f"{path}/{token}",
+          {"version": created["version"], "answers": {"area-1-03": "met"}}, 409)
+    check(client, spec, one, "patch", f"{path}/{token}", {"answers": {}}, 400)
+    check(client, spec, one, "patch", f"{path}/nope", {"version": 1}, 404)
+    follow = one + "/follow-up"
+    check(client, spec, follow, "post", f"{path}/{token}/follow-up", None, 201)
+    check(client, spec, follow, "post", f"{path}/{token}/follow-up", None, 400)
+    check(client, spec, follow, "post", f"{path}/nope/follow-up", None, 404)
 
 
 def test_the_queue_fits_the_document(curate_app, spec):

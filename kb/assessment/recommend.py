@@ -19,7 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kb.core.models import ChecklistItem, Practice
+from kb.core.vocabulary import fold
 from kb.search import DocKey, Filters, SearchReader
+from kb.search.analysis import FOLDED_STOP_WORDS
+from kb.search.analysis import STOP_WORDS as ENGLISH_STOP_WORDS  # Whoosh's, through kb.search
 from kb.search.snippets import matched_words
 
 # Priors multiply a practice's search score. Measured with `kb eval` on corpus/eval/recommend.toml:
@@ -37,14 +40,34 @@ PER_ITEM = 10         # practices considered per item
 CACHE_SIZE = 2048     # items' rankings kept, per index generation and item
 
 
+# Words a reason never shows: they say nothing about why a practice fits ("piemēram", "pret",
+# "kuri", "which"). Wider than search's stop words, which also weigh words for ranking.
+REASON_STOP_WORDS = frozenset(fold(w) for w in """
+a ap ar arī bet bez bija bijis būs būt būtu caur cik citi citu cits daudz dažādi dažādu es esam
+gan ir ja jeb jo jums jūs ka kā kad kāda kādi kādu kam kas katra katrs kļūst ko kopā kur kura
+kurā kuras kurās kuri kurš kuru lai līdz mēs mums ne nav nevis no pa par pat pēc pie piemēram
+pret sava savā savas savu šā šajā šeit šī šie šis šīs šo starp tā tad tai tam tas tās te tie
+tiek tiem tika tikai tikt to tomēr tos tur turklāt tāpat tāds tādi uz vai var varētu vēl
+viņa viņi viņiem viņu viss visi visu visas virs zem ļoti vairāk
+""".split()) | FOLDED_STOP_WORDS | frozenset(ENGLISH_STOP_WORDS) | frozenset(
+    "also etc e.g such well like help people".split())
+
+
+def reason_words(text: str, query: str) -> list[str]:
+    """Words of ``text`` matching the query's, without function words and two-letter ones."""
+    return [w for w in matched_words(text, query, limit=8)
+            if len(w) > 2 and fold(w) not in REASON_STOP_WORDS][:4]
+
+
 @dataclass
 class Reason:
     item: str
-    words: list[str]
+    words: list[str]          # shared with the practice's Latvian text
     same_area: bool
     same_factor: bool
     needs: list[str] = field(default_factory=list)
     activities: list[str] = field(default_factory=list)
+    words_en: list[str] = field(default_factory=list)  # shared with its English summary
 
 
 @dataclass
@@ -134,6 +157,7 @@ def _rank_for_item(index: SearchReader, item: ChecklistItem) -> list[tuple[str, 
     area = item.checklist.area_id
     factor = closest_factor(index, item.id, area)
     query = latvian_query(item)
+    english = " ".join([item.text_en, *item.keywords_en])
     needs = set(item.needs)
     scored = []
     for key, score in search_score(index, item).items():
@@ -149,9 +173,10 @@ def _rank_for_item(index: SearchReader, item: ChecklistItem) -> list[tuple[str, 
     scored.sort(key=lambda row: (-row[1], row[0].record_id))
     # The reasons (matched words need the practice's text stemmed) only for the ones kept.
     return [(doc.record_id, score,
-             Reason(item.id, matched_words(doc.text, query), same_area, same_factor,
+             Reason(item.id, reason_words(doc.text, query), same_area, same_factor,
                     sorted(needs & set(doc.needs)),
-                    [a for a in item.activities if a in doc.activities]))
+                    [a for a in item.activities if a in doc.activities],
+                    reason_words(doc.english, english) if item.text_en else []))
             for doc, score, same_area, same_factor in scored[:PER_ITEM]]
 
 

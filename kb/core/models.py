@@ -100,6 +100,8 @@ class ChecklistItem(Base):
     activities: Mapped[list] = mapped_column(JSON, default=list)  # activities that would meet it
     text_en: Mapped[str] = mapped_column(Text, default="")       # from corpus/handbook_en.toml
     keywords_en: Mapped[list] = mapped_column(JSON, default=list)
+    # organisation types the handbook says it does not apply to (corpus/organisation_types.toml)
+    not_applicable_to: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     checklist: Mapped[Checklist] = relationship(back_populates="items")
 
@@ -333,6 +335,20 @@ class AssessmentNote(Base):
         ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
     page: Mapped[str] = mapped_column(String(20), primary_key=True)
     text: Mapped[str] = mapped_column(Text, default="")
+
+
+class AssessmentChange(Base):
+    """What one save changed in an assessment (its version after the save): so that a stale
+    write (PATCH with an older version) can be told what changed since."""
+
+    __tablename__ = "assessment_change"
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)  # item -> [before, after]
+    notes: Mapped[list] = mapped_column(JSON, default=list)    # pages whose notes changed
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)   # organisation... -> [before, after]
 
 
 class QualityCheck(Base):

@@ -60,6 +60,13 @@ def parse_handbook(text: str, curation: Curation) -> Handbook:
         items[item_id].needs = list(annotation.needs)
         items[item_id].keywords = list(annotation.keywords)
         items[item_id].activities = list(annotation.activities)
+    for kind, item_ids in curation.not_applicable.items():
+        unknown = sorted(set(item_ids) - set(items))
+        if unknown:
+            raise CurationError(f"organisation_types.toml: {kind}: unknown checklist item IDs "
+                                f"{unknown}")
+        for item_id in item_ids:
+            items[item_id].not_applicable_to.append(kind)
     _apply_english(areas, [*(c for a in areas for c in a.checklists), general], items, curation)
     for practice in practices:
         english = curation.english.get(practice.id)

@@ -10,6 +10,8 @@
 - checklist_needs.toml (optional): the needs, keywords and activities of each checklist item;
 - handbook_en.toml (optional): English wording of the key areas, success factors, checklists
   and checklist items;
+- organisation_types.toml (optional): the checklist items that do not apply to a type of
+  organisation (pre-marked "not applicable" in its assessments);
 - criteria_en.toml (optional): English wording of the quality criteria, what each guiding
   question is about (activities, needs, success factors) and each domain's guidance.
 
@@ -22,7 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from kb.ingest.schemas import (COUNTRIES, ChecklistNeedsFile, CriteriaEnglishFile, Entry, HandbookEnglishFile,
+from kb.core.vocabulary import ORGANISATION_TYPES
+from kb.ingest.schemas import (COUNTRIES, ChecklistNeedsFile, CriteriaEnglishFile, Entry,
+                               OrganisationTypesFile, HandbookEnglishFile,
                                ItemAnnotation, PracticeEnglish, PracticeEntry, PracticesEnglishFile,
                                PracticesFile, ReferencesFile, RepairsFile, Term, validate,
                                vocabulary_schema)
@@ -63,6 +67,7 @@ class Curation:
     # "checklist": {id: ...}, "item": {id: ItemEnglish}}
     structure_en: dict[str, dict[str, Entry]] = field(default_factory=dict)
     criteria_en: CriteriaEnglishFile | None = None
+    not_applicable: dict[str, list[str]] = field(default_factory=dict)  # type -> item IDs
 
 
 def _read(path: Path, schema: type[Entry], required: bool = True) -> Entry | None:
@@ -102,6 +107,12 @@ def load_curation(folder: Path | str) -> Curation:
                      activity_codes)
     structure_en = _read(folder / "handbook_en.toml", HandbookEnglishFile, required=False)
     criteria_en = _read(folder / "criteria_en.toml", CriteriaEnglishFile, required=False)
+    types = _read(folder / "organisation_types.toml", OrganisationTypesFile, required=False)
+    not_applicable = {t: list(e.not_applicable) for t, e in (types.type if types else {}).items()}
+    unknown = sorted(set(not_applicable) - set(ORGANISATION_TYPES))
+    if unknown:
+        raise CurationError(f"{folder / 'organisation_types.toml'}: unknown organisation types "
+                            f"{unknown}; they are {', '.join(ORGANISATION_TYPES)}")
     for question_id, question in (criteria_en.question if criteria_en else {}).items():
         where = f"question {question_id!r}"
         _check_codes(folder / "criteria_en.toml", where, "needs", question.needs, need_codes)
@@ -124,6 +135,7 @@ def load_curation(folder: Path | str) -> Curation:
         structure_en={name: dict(getattr(structure_en, name)) if structure_en else {}
                       for name in ("area", "success_factor", "checklist", "item")},
         criteria_en=criteria_en,
+        not_applicable=not_applicable,
     )
 
 

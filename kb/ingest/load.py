@@ -116,7 +116,7 @@ def _load_areas(handbook: Handbook, session: Session, report: LoadReport) -> Non
             _upsert(session, ChecklistItem, item.id, checklist_id=checklist.id,
                     position=item.position, text=item.text, needs=item.needs,
                     keywords=item.keywords, activities=item.activities, text_en=item.text_en,
-                    keywords_en=item.keywords_en)
+                    keywords_en=item.keywords_en, not_applicable_to=item.not_applicable_to)
     session.flush()
     # A curator's practice keeps its place when the handbook drops the factor it named.
     session.execute(update(Practice).where(Practice.success_factor_id.not_in(factor_ids))

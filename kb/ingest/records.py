@@ -32,6 +32,7 @@ class ChecklistItemRecord:
     activities: list[str] = field(default_factory=list)
     text_en: str = ""
     keywords_en: list[str] = field(default_factory=list)
+    not_applicable_to: list[str] = field(default_factory=list)  # organisation types
 
 
 @dataclass

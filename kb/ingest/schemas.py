@@ -147,6 +147,16 @@ class IndicatorEnglish(Entry):
     text: Text
 
 
+class OrganisationType(Entry):
+    not_applicable: list[str] = []
+
+
+class OrganisationTypesFile(Entry):
+    """organisation_types.toml: the checklist items that do not apply to a type."""
+
+    type: dict[str, OrganisationType] = {}
+
+
 class CriteriaEnglishFile(Entry):
     """criteria_en.toml: the quality criteria's English wording and what each question is about."""
 

@@ -265,7 +265,9 @@ class Why(Shape):
     """Why a practice is recommended for one checklist item (kb.assessment.recommend.Reason)."""
 
     item: str = Field(description="The checklist item ID.")
-    words: list[str] = Field(description="Words the item and the practice share.")
+    words: list[str] = Field(description="Words the item and the practice share (Latvian).")
+    words_en: list[str] = Field(description="Words the item's English wording shares with the "
+                                            "practice's English summary.")
     needs: list[str]
     activities: list[str] = Field(description="Activities the item calls for that the practice "
                                               "carries out.")

@@ -4,11 +4,12 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01 22:25:04.387114
 
-Assessments gain rounds (a follow-up links to the round before it), a revocable read-only share
-token and team membership; `quality_check` keeps practitioners' own scorings on the quality
-criteria; the criteria gain English wording and what each guiding question is about (filled by
-the next `kb ingest`). Constraints are named as PostgreSQL would name them, so that the
-downgrade drops them on both databases.
+Assessments gain rounds (a follow-up links to the round before it), a revocable read-only
+share token, team membership and a change log (what each save changed, so that a stale PATCH
+is told); `quality_check` keeps practitioners' own scorings on the quality criteria; checklist
+items say which organisation types they do not apply to, and the criteria gain English wording
+and what each guiding question is about (both filled by the next `kb ingest`). Constraints are
+named as PostgreSQL would name them, so that the downgrade drops them on both databases.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -62,9 +63,28 @@ def upgrade() -> None:
     with op.batch_alter_table('quality_indicator', schema=None) as batch_op:
         batch_op.add_column(sa.Column('text_en', sa.Text(), server_default='', nullable=False))
 
+    with op.batch_alter_table('checklist_item', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('not_applicable_to', sa.JSON(), server_default='[]',
+                                      nullable=False))
+
+    op.create_table('assessment_change',
+    sa.Column('assessment_id', sa.Integer(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('answers', sa.JSON(), nullable=False),
+    sa.Column('notes', sa.JSON(), nullable=False),
+    sa.Column('fields', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['assessment_id'], ['assessment.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('assessment_id', 'version')
+    )
+
 
 
 def downgrade() -> None:
+    op.drop_table('assessment_change')
+    with op.batch_alter_table('checklist_item', schema=None) as batch_op:
+        batch_op.drop_column('not_applicable_to')
+
     with op.batch_alter_table('quality_indicator', schema=None) as batch_op:
         batch_op.drop_column('text_en')
 

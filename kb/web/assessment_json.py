@@ -1,0 +1,261 @@
+"""A self-assessment as JSON: its complete record (the API's answer and the download) and its
+summary (the summary page's JSON twin), one shape each for the API and the pages."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from flask import url_for
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from kb.assessment import assess, record, rounds
+from kb.assessment.recommend import per_item
+from kb.core.models import Area
+from kb.core.vocabulary import ORGANISATION_TYPES
+from kb.web.serialize import ErrorDetail, Shape, Why, why_json
+from kb.web.services import db, search_reader
+
+Status = Literal["met", "unmet", "na", "unanswered"]
+Page = Literal[assess.PAGES]
+Note = Annotated[str, StringConstraints(max_length=assess.NOTE_LIMIT)]
+Organisation = Annotated[str, StringConstraints(max_length=assess.ORGANISATION_LIMIT)]
+OrganisationType = Literal[("", *ORGANISATION_TYPES)]
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+class AssessmentCreate(BaseModel):
+    """A new self-assessment; every field may be left out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    organisation: Organisation = ""
+    organisation_type: OrganisationType = Field("", description=(
+        "Pre-marks the items the handbook says do not apply to this type as na, unless "
+        "answers says otherwise."))
+    answers: dict[str, Status] = Field(default_factory=dict, description=(
+        "Checklist item ID -> met, unmet, na (not applicable) or unanswered."))
+    notes: dict[Page, Note] = Field(default_factory=dict, description="Page -> notes.")
+
+
+class AssessmentPatch(AssessmentCreate):
+    """Changes to an assessment, with the version they were made on."""
+
+    version: int = Field(description="The version the changes were made on (from GET); "
+                                     "another version is a 409 with what changed since.")
+    organisation: Organisation | None = None
+    organisation_type: OrganisationType | None = None
+
+
+# --- answers -------------------------------------------------------------------------------------
+
+class ItemRef(Shape):
+    id: str
+    checklist: str = Field(description="The checklist the item is in.")
+    number: int = Field(description="The item's number in its checklist, as in the handbook.")
+    text: str
+    text_en: str | None
+
+
+class WhyShown(Why):
+    """Why (the shape of `Why`), read back from its JSON."""
+
+    same_success_factor: bool
+
+
+class RecommendedPractice(Shape):
+    id: str
+    title: str
+    title_en: str | None
+    country: list[str]
+    area: int
+    score: float
+    strength: Literal["strong", "good", "weak"] = Field(description=(
+        "How well it matches the item: its score against the item's best practice."))
+    why: list[WhyShown]
+
+
+class UnmetItem(ItemRef):
+    practices: list[RecommendedPractice]
+
+
+class ReferenceRef(Shape):
+    id: str
+    title: str
+    year: int | None
+    url: str | None
+
+
+class PageSummary(Shape):
+    page: Page
+    title: str
+    title_en: str | None
+    met: int
+    applicable: int
+    not_applicable: int
+    unanswered: int
+    reading: Literal["all", "some", "none", "not_applicable", "open"]
+    percent: int
+    notes: str
+    unmet: list[UnmetItem]
+    unanswered_items: list[ItemRef]
+    references: list[ReferenceRef]
+
+
+class RoundRef(Shape):
+    round: int
+    token: str
+    created_at: datetime
+    updated_at: datetime
+    percent: dict[str, int | None] = Field(description="Page -> share of applicable items met.")
+
+
+class Comparison(Shape):
+    rounds: list[RoundRef]
+    newly_met: list[ItemRef] = Field(description="Met now, not met in the round before.")
+    slipped: list[ItemRef] = Field(description="Met in the round before, not met now.")
+
+
+class Summary(Shape):
+    organisation: str | None
+    organisation_type: str | None
+    round: int
+    created_at: datetime
+    updated_at: datetime
+    pages: list[PageSummary]
+    comparison: Comparison
+
+
+class AssessmentLinks(Shape):
+    record: str
+    pages: str
+    summary: str
+    download: str
+    follow_up: str
+
+
+class AssessmentRecord(Shape):
+    """The complete record of a self-assessment: it documents and restores it."""
+
+    token: str
+    version: int
+    organisation: str
+    organisation_type: str
+    round: int
+    previous: str | None = Field(description="The token of the round before, if any.")
+    created_at: datetime
+    updated_at: datetime
+    rounds: list[RoundRef]
+    answers: dict[str, Status] = Field(description="Every checklist item's answer.")
+    notes: dict[str, str] = Field(description="Every page's notes.")
+    links: AssessmentLinks
+    summary: Summary
+
+
+class ConflictChanges(Shape):
+    answers: dict[str, list[str]] = Field(description="Item -> [before, now].")
+    notes: list[str] = Field(description="Pages whose notes changed.")
+    fields: dict[str, list[str]]
+
+
+class Conflict(Shape):
+    """409: the assessment changed since the version sent; nothing was saved."""
+
+    error: ErrorDetail
+    version: int = Field(description="The assessment's version now.")
+    changed: ConflictChanges
+
+
+# --- builders ------------------------------------------------------------------------------------
+
+def item_ref(item) -> dict:
+    return {"id": item.id, "checklist": item.checklist_id, "number": item.position,
+            "text": item.text, "text_en": item.text_en or None}
+
+
+def strength(score: float, best: float) -> str:
+    """A practice's match: "strong" within 80 % of the item's best score, "good" within 50 %."""
+    share = score / best if best else 0.0
+    return "strong" if share >= 0.8 else "good" if share >= 0.5 else "weak"
+
+
+def summary_data(assessment) -> dict:
+    """The summary: per page met/applicable, reading, notes, unmet items with practices,
+    unanswered items, references; and the comparison with the round before."""
+    pages = assess.summarize(db(), assessment)
+    unmet = [i.id for p in pages for i in p.unmet]
+    recommendations = per_item(search_reader(), db(), unmet, top=3) if unmet else {}
+    areas = {a.id: a for a in db().query(Area).all()}
+    line = rounds.rounds_of(db(), assessment) if assessment.team_id is None else [assessment]
+    line = line[:line.index(assessment) + 1]
+    compared = rounds.compare(db(), line)
+    items = {i.id: i for i in record.all_items(db())}
+
+    def practices(item_id):
+        found = recommendations.get(item_id, [])
+        best = max((r.score for r in found), default=0.0)
+        return [{"id": r.id, "title": r.title, "title_en": r.title_en or None,
+                 "country": r.countries, "area": r.area, "score": r.score,
+                 "strength": strength(r.score, best), "why": why_json(r.reasons)}
+                for r in found]
+
+    return Summary.model_validate({
+        "organisation": assessment.organisation or None,
+        "organisation_type": assessment.organisation_type or None,
+        "round": assessment.round,
+        "created_at": assessment.created_at, "updated_at": assessment.updated_at,
+        "pages": [{
+            "page": p.page, "title": p.title, "title_en": p.title_en or None, "met": p.met,
+            "applicable": p.applicable, "not_applicable": p.not_applicable,
+            "unanswered": p.unanswered, "reading": p.reading, "percent": p.percent,
+            "notes": p.note,
+            "unmet": [{**item_ref(i), "practices": practices(i.id)} for i in p.unmet],
+            "unanswered_items": [item_ref(i) for i in p.unanswered_items],
+            "references": [{"id": r.id, "title": r.title, "year": r.year,
+                            "url": r.urls[0] if r.urls else None}
+                           for r in (areas[int(p.page)].references if p.page != "general"
+                                     else [])],
+        } for p in pages],
+        "comparison": {"rounds": [round_json(r) for r in compared.rounds],
+                       "newly_met": [item_ref(items[i]) for i in compared.newly_met],
+                       "slipped": [item_ref(items[i]) for i in compared.slipped]},
+    }).jsonable()
+
+
+def round_json(r: rounds.RoundScores) -> dict:
+    return {"round": r.round, "token": r.token, "created_at": r.created_at,
+            "updated_at": r.updated_at, "percent": r.percent}
+
+
+def record_json(assessment) -> dict:
+    """The complete record: every answer and note, organisation, dates, rounds, summary."""
+    token = assessment.token
+    line = rounds.rounds_of(db(), assessment) if assessment.team_id is None else [assessment]
+    previous = next((r.token for r in line if r.id == assessment.previous_id), None)
+    compared = rounds.compare(db(), line)
+    return AssessmentRecord.model_validate({
+        "token": token, "version": assessment.version,
+        "organisation": assessment.organisation, "organisation_type": assessment.organisation_type,
+        "round": assessment.round, "previous": previous,
+        "created_at": assessment.created_at, "updated_at": assessment.updated_at,
+        "rounds": [round_json(r) for r in compared.rounds],
+        "answers": record.answers_in_full(db(), assessment),
+        "notes": record.notes_in_full(assessment),
+        "links": {
+            "record": url_for("api.assessment", token=token, _external=True),
+            "pages": url_for("assess.page", token=token, page="1", _external=True),
+            "summary": url_for("assess.summary", token=token, _external=True),
+            "download": url_for("assess.download", token=token, _external=True),
+            "follow_up": url_for("api.assessment_follow_up", token=token, _external=True),
+        },
+        "summary": summary_data(assessment),
+    }).jsonable()
+
+
+def conflict_json(exc: record.StaleVersion) -> dict:
+    c = exc.changes
+    return Conflict.model_validate({
+        "error": {"status": 409, "message": str(exc), "param": "version"},
+        "version": c.version,
+        "changed": {"answers": c.answers, "notes": c.notes, "fields": c.fields},
+    }).jsonable()
