@@ -234,3 +234,76 @@ def test_two_rounds_compare_per_area_newly_met_and_slipped(client):
     assert response.status_code == 303
     third = response.headers["Location"].split("/")[2]
     assert client.get(f"/api/assessments/{third}").get_json()["round"] == 3
+
+
+def test_a_share_link_shows_the_summary_read_only_until_revoked(client):
+    record = create(client, organisation="Biedrība", answers={"area-1-01": "met"},
+                    notes={"1": "Kopīgojama piezīme."})
+    token = record["token"]
+    summary_url = f"/assess/{token}/summary"
+    response = client.post(f"/assess/{token}/share", data={"csrf_token": csrf_from(client, summary_url)})
+    assert response.status_code == 303
+    html = client.get(summary_url).get_data(as_text=True)
+    link = re.search(r'id="share-link" href="([^"]+)"', html).group(1)
+    shared = client.get(link + "?lang=en").get_data(as_text=True)
+    assert "Kopīgojama piezīme." in shared and "A read-only summary" in shared
+    assert token not in shared and "follow-up" not in shared and "csrf_token" not in shared
+    data = client.get(link + "?format=json").get_json()
+    assert data["shared"] is True and token not in json.dumps(data)
+    assert client.get(f"/api/assessments/{token}").get_json()["share_url"].endswith(link)
+    client.post(f"/assess/{token}/share/revoke", data={"csrf_token": csrf_from(client, summary_url)})
+    assert client.get(link).status_code == 404
+    assert client.get(f"/api/assessments/{token}").get_json()["share_url"] is None
+    # through the API: a new link, and the old one stays dead
+    made = client.post(f"/api/assessments/{token}/share")
+    assert made.status_code == 201 and not made.get_json()["url"].endswith(link)
+    assert client.get(made.get_json()["url"].split("localhost")[1]).status_code == 200
+    assert client.delete(f"/api/assessments/{token}/share").get_json() == {"url": None}
+
+
+def test_a_team_round_counts_every_answer_and_flags_disagreements(client):
+    owner = create(client, organisation="Rīgas dome",
+                   answers={"area-1-01": "met", "area-1-02": "met", "area-1-03": "unmet",
+                            "area-2-01": "na"})
+    token = owner["token"]
+    members = []
+    for name in ("Partneru NVO", "Bēgļu kopiena"):
+        response = client.post(f"/api/assessments/{token}/members", json={"name": name})
+        assert response.status_code == 201
+        members.append(response.get_json())
+    assert members[0]["url"].endswith(f"/assess/{members[0]['token']}/1")
+    answers = [{"area-1-01": "met", "area-1-02": "unmet", "area-1-03": "unmet", "area-2-01": "met"},
+               {"area-1-01": "met", "area-1-02": "na", "area-1-03": "unmet"}]
+    for member, given in zip(members, answers):
+        record = client.get(f"/api/assessments/{member['token']}").get_json()
+        assert record["member_name"] == member["name"]
+        client.patch(f"/api/assessments/{member['token']}",
+                     json={"version": record["version"], "answers": given})
+    team = client.get(f"/assess/{token}/summary?format=json").get_json()["team"]
+    counts = {i["id"]: (i["met"], i["unmet"], i["na"], i["unanswered"], i["disagree"])
+              for i in team["items"]}
+    assert counts["area-1-01"] == (3, 0, 0, 0, False)
+    assert counts["area-1-02"] == (1, 1, 1, 0, True)
+    assert counts["area-1-03"] == (0, 3, 0, 0, False)
+    assert counts["area-2-01"] == (1, 0, 1, 1, True)
+    assert counts["area-2-02"] == (0, 0, 0, 3, False)
+    assert [i["id"] for i in team["discussion"]] == ["area-1-02", "area-2-01"]
+    assert [m["answered"] for m in team["members"]] == [4, 3]
+    html = client.get(f"/assess/{token}/summary?lang=en").get_data(as_text=True)
+    assert "Points to discuss (2)" in html and 'data-item="area-1-02"' in html
+    # a member sees their own answers, cannot invite or follow up, and is no owner
+    member_html = client.get(f"/assess/{members[0]['token']}/summary?lang=en").get_data(as_text=True)
+    assert 'id="member-note"' in member_html and 'id="follow-up"' not in member_html
+    refused = client.post(f"/api/assessments/{members[0]['token']}/members", json={"name": "X"})
+    assert refused.status_code == 400
+    assert client.post(f"/api/assessments/{members[0]['token']}/follow-up").status_code == 400
+    assert client.get(f"/assess/{members[0]['token']}/summary?format=json").get_json()["team"] is None
+    # through the page
+    url = f"/assess/{token}/summary"
+    response = client.post(f"/assess/{token}/team", data={"name": "Skola",
+                                                          "csrf_token": csrf_from(client, url)})
+    assert response.status_code == 303
+    assert len(client.get(f"{url}?format=json").get_json()["team"]["members"]) == 3
+    empty = client.post(f"/assess/{token}/team", data={"name": " ",
+                                                       "csrf_token": csrf_from(client, url)})
+    assert empty.status_code == 400

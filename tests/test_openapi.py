@@ -156,7 +156,14 @@ WRITES = [("/api/quality-check", "post", 201), ("/api/assessments", "post", 201)
           ("/api/assessments/{token}", "patch", 409),
           ("/api/assessments/{token}/follow-up", "post", 201),
           ("/api/assessments/{token}/follow-up", "post", 400),
-          ("/api/assessments/{token}/follow-up", "post", 404)]
+          ("/api/assessments/{token}/follow-up", "post", 404),
+          ("/api/assessments/{token}/share", "post", 201),
+          ("/api/assessments/{token}/share", "post", 404),
+          ("/api/assessments/{token}/share", "delete", 200),
+          ("/api/assessments/{token}/share", "delete", 404),
+          ("/api/assessments/{token}/members", "post", 201),
+          ("/api/assessments/{token}/members", "post", 400),
+          ("/api/assessments/{token}/members", "post", 404)]
 
 
 def test_assessments_fit_the_document(writable_client, spec):
@@ -181,6 +188,15 @@ def test_assessments_fit_the_document(writable_client, spec):
     check(client, spec, follow, "post", f"{path}/{token}/follow-up", None, 201)
     check(client, spec, follow, "post", f"{path}/{token}/follow-up", None, 400)
     check(client, spec, follow, "post", f"{path}/nope/follow-up", None, 404)
+    shared = one + "/share"
+    check(client, spec, shared, "post", f"{path}/{token}/share", None, 201)
+    check(client, spec, shared, "post", f"{path}/nope/share", None, 404)
+    check(client, spec, shared, "delete", f"{path}/{token}/share", None, 200)
+    check(client, spec, shared, "delete", f"{path}/nope/share", None, 404)
+    members = one + "/members"
+    check(client, spec, members, "post", f"{path}/{token}/members", {"name": "NVO"}, 201)
+    check(client, spec, members, "post", f"{path}/{token}/members", {"name": ""}, 400)
+    check(client, spec, members, "post", f"{path}/nope/members", {"name": "NVO"}, 404)
 
 
 def test_the_queue_fits_the_document(curate_app, spec):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from flask import url_for
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from kb.assessment import assess, record, rounds
+from kb.assessment import assess, record, rounds, teams
 from kb.assessment.recommend import per_item
 from kb.core.models import Area
 from kb.core.vocabulary import ORGANISATION_TYPES
@@ -104,7 +104,7 @@ class PageSummary(Shape):
 
 class RoundRef(Shape):
     round: int
-    token: str
+    token: str | None = Field(description="null in a shared (read-only) summary.")
     created_at: datetime
     updated_at: datetime
     percent: dict[str, int | None] = Field(description="Page -> share of applicable items met.")
@@ -116,14 +116,40 @@ class Comparison(Shape):
     slipped: list[ItemRef] = Field(description="Met in the round before, not met now.")
 
 
+class TeamMember(Shape):
+    name: str
+    token: str | None = Field(description="The member's own link's token (null when shared).")
+    url: str | None
+    answered: int = Field(description="Items the member has answered.")
+
+
+class TeamItem(ItemRef):
+    met: int
+    unmet: int
+    na: int
+    unanswered: int
+    disagree: bool = Field(description="The answers differ: a point to discuss.")
+
+
+class Team(Shape):
+    """A team round: the owner's and every member's answers counted per item."""
+
+    members: list[TeamMember]
+    items: list[TeamItem]
+    discussion: list[TeamItem] = Field(description="The items the answers differ on.")
+
+
 class Summary(Shape):
     organisation: str | None
     organisation_type: str | None
     round: int
     created_at: datetime
     updated_at: datetime
+    shared: bool = Field(description="A read-only view through a share link.")
+    member: str | None = Field(description="A team member's name, on a member's own answers.")
     pages: list[PageSummary]
     comparison: Comparison
+    team: Team | None
 
 
 class AssessmentLinks(Shape):
@@ -138,6 +164,8 @@ class AssessmentRecord(Shape):
     """The complete record of a self-assessment: it documents and restores it."""
 
     token: str
+    share_url: str | None = Field(description="The read-only share link, while there is one.")
+    member_name: str | None = Field(description="On a team member's answers: their name.")
     version: int
     organisation: str
     organisation_type: str
@@ -179,9 +207,10 @@ def strength(score: float, best: float) -> str:
     return "strong" if share >= 0.8 else "good" if share >= 0.5 else "weak"
 
 
-def summary_data(assessment) -> dict:
+def summary_data(assessment, shared: bool = False) -> dict:
     """The summary: per page met/applicable, reading, notes, unmet items with practices,
-    unanswered items, references; and the comparison with the round before."""
+    unanswered items, references; the comparison with the round before; a team round's
+    counts. ``shared``: the read-only view, which holds no token."""
     pages = assess.summarize(db(), assessment)
     unmet = [i.id for p in pages for i in p.unmet]
     recommendations = per_item(search_reader(), db(), unmet, top=3) if unmet else {}
@@ -216,15 +245,35 @@ def summary_data(assessment) -> dict:
                            for r in (areas[int(p.page)].references if p.page != "general"
                                      else [])],
         } for p in pages],
-        "comparison": {"rounds": [round_json(r) for r in compared.rounds],
+        "shared": shared, "member": assessment.member_name or None,
+        "team": team_json(assessment, items, shared),
+        "comparison": {"rounds": [round_json(r, shared) for r in compared.rounds],
                        "newly_met": [item_ref(items[i]) for i in compared.newly_met],
                        "slipped": [item_ref(items[i]) for i in compared.slipped]},
     }).jsonable()
 
 
-def round_json(r: rounds.RoundScores) -> dict:
-    return {"round": r.round, "token": r.token, "created_at": r.created_at,
+def round_json(r: rounds.RoundScores, shared: bool = False) -> dict:
+    return {"round": r.round, "token": None if shared else r.token, "created_at": r.created_at,
             "updated_at": r.updated_at, "percent": r.percent}
+
+
+def team_json(owner, items: dict, shared: bool) -> dict | None:
+    """A team round's members and counts per item (None when the round has no members)."""
+    if owner.team_id is not None:
+        return None
+    members = teams.members(db(), owner)
+    if not members:
+        return None
+    counts = teams.tally(db(), owner, list(items))
+    rows = [{**item_ref(items[i]), "met": t.met, "unmet": t.unmet, "na": t.na,
+             "unanswered": t.unanswered, "disagree": t.disagree} for i, t in counts.items()]
+    return {"members": [{"name": m.member_name,
+                         "token": None if shared else m.token,
+                         "url": None if shared else url_for("assess.page", token=m.token,
+                                                            page="1", _external=True),
+                         "answered": len(m.answers)} for m in members],
+            "items": rows, "discussion": [r for r in rows if r["disagree"]]}
 
 
 def record_json(assessment) -> dict:
@@ -235,6 +284,9 @@ def record_json(assessment) -> dict:
     compared = rounds.compare(db(), line)
     return AssessmentRecord.model_validate({
         "token": token, "version": assessment.version,
+        "share_url": url_for("assess.shared", share_token=assessment.share_token,
+                             _external=True) if assessment.share_token else None,
+        "member_name": assessment.member_name or None,
         "organisation": assessment.organisation, "organisation_type": assessment.organisation_type,
         "round": assessment.round, "previous": previous,
         "created_at": assessment.created_at, "updated_at": assessment.updated_at,
@@ -250,6 +302,20 @@ def record_json(assessment) -> dict:
         },
         "summary": summary_data(assessment),
     }).jsonable()
+
+
+class Share(Shape):
+    """The read-only share link of a round's summary (null once revoked)."""
+
+    url: str | None
+
+
+class MemberRequest(BaseModel):
+    """A member to invite to a team round."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=teams.NAME_LIMIT)]
 
 
 def conflict_json(exc: record.StaleVersion) -> dict:

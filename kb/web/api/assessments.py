@@ -1,11 +1,11 @@
 """The JSON API of the assessment table and of self-assessments (see /api/openapi.json)."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 from flask_babel import force_locale
 from pydantic import BaseModel, ValidationError
 
-from kb.assessment import assess, record, rounds
+from kb.assessment import assess, record, rounds, teams
 from kb.assessment import quality_check as table
 from kb.assessment.assess import AssessmentError
 from kb.core.quality import domains_with_indicators
@@ -133,6 +133,41 @@ def assessment_follow_up(token: str):
     return jsonify(assessment_json.record_json(new)), 201
 
 
+@bp.post("/assessments/<token>/share")
+def assessment_share(token: str):
+    """Make (or keep) the read-only share link of a round's summary; 201 with its URL."""
+    found = get_assessment(token)
+    share_token = teams.share(db(), found)
+    db().commit()
+    return jsonify({"url": url_for("assess.shared", share_token=share_token,
+                                   _external=True)}), 201
+
+
+@bp.delete("/assessments/<token>/share")
+def assessment_unshare(token: str):
+    """Revoke the read-only share link: it opens nothing any more."""
+    teams.revoke(db(), get_assessment(token))
+    db().commit()
+    return jsonify({"url": None})
+
+
+@bp.post("/assessments/<token>/members")
+def assessment_invite(token: str):
+    """Invite a member to a team round: 201 with the member's own link; the round's summary
+    counts their answers."""
+    found = get_assessment(token)
+    wanted = body_as(assessment_json.MemberRequest, '{"name": "Partner NGO"}')
+    try:
+        member = teams.invite(db(), found, wanted.name)
+    except AssessmentError as exc:
+        db().rollback()
+        raise BadParameter(str(exc), exc.field) from None
+    db().commit()
+    return jsonify({"name": member.member_name, "token": member.token,
+                    "url": url_for("assess.page", token=member.token, page="1",
+                                   _external=True), "answered": len(member.answers)}), 201
+
+
 def _vocabularies(schemas: dict) -> None:
     """Answers are keyed by the checklist items there are, scores by the indicators."""
     items = [i.id for i in record.all_items(db())]
@@ -157,4 +192,8 @@ openapi.OPERATIONS.update({
         shaped=((409, assessment_json.Conflict),)),
     "api.assessment_follow_up": openapi.Operation(
         assessment_json.AssessmentRecord, (400, 404), ok=201),
+    "api.assessment_share": openapi.Operation(assessment_json.Share, (404,), ok=201),
+    "api.assessment_unshare": openapi.Operation(assessment_json.Share, (404,)),
+    "api.assessment_invite": openapi.Operation(
+        assessment_json.TeamMember, (400, 404), body=assessment_json.MemberRequest, ok=201),
 })

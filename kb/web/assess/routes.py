@@ -7,7 +7,7 @@ from flask import Response, flash, jsonify, redirect, render_template, request, 
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
-from kb.assessment import assess, record, rounds
+from kb.assessment import assess, record, rounds, teams
 from kb.core.models import Area
 from kb.web.assess import bp
 from kb.web.assessment_json import AssessmentCreate, record_json, summary_data
@@ -111,7 +111,57 @@ def summary(token: str):
     data = summary_data(assessment)
     if wants_json():
         return jsonify(data)
-    return render_template("assess/summary.html", assessment=assessment, **data)
+    return render_template("assess/summary.html", assessment=assessment, shared_view=False,
+                           owner=teams.team_of(db(), assessment), **data)
+
+
+@bp.get("/assess/shared/<share_token>")
+def shared(share_token: str):
+    """A round's summary, read-only, for partners and refugees (through its share link)."""
+    assessment = teams.by_share_token(db(), share_token)
+    if assessment is None:
+        raise NotFound("Nothing is shared at this address: the link is wrong or its owner "
+                       "stopped sharing it.", "token")
+    data = summary_data(assessment, shared=True)
+    if wants_json():
+        return jsonify(data)
+    return render_template("assess/summary.html", assessment=None, shared_view=True, **data)
+
+
+@bp.post("/assess/<token>/share")
+def share(token: str):
+    """Make (or keep) a read-only link to this round's summary."""
+    assessment = get_assessment(token)
+    teams.share(db(), assessment)
+    db().commit()
+    flash(_("Anyone with the read-only link can see this summary, but change nothing. Stop "
+            "sharing at any time."), "info")
+    return redirect(url_for("assess.summary", token=token) + "#share", code=303)
+
+
+@bp.post("/assess/<token>/share/revoke")
+def revoke(token: str):
+    """Stop sharing: the read-only link opens nothing any more."""
+    assessment = get_assessment(token)
+    teams.revoke(db(), assessment)
+    db().commit()
+    flash(_("The read-only link no longer works."), "info")
+    return redirect(url_for("assess.summary", token=token) + "#share", code=303)
+
+
+@bp.post("/assess/<token>/team")
+def invite(token: str):
+    """Invite a team member: they answer on a link of their own; the summary counts them."""
+    assessment = get_assessment(token)
+    try:
+        member = teams.invite(db(), assessment, request.form.get("name", ""))
+    except assess.AssessmentError as exc:
+        db().rollback()
+        raise BadParameter(str(exc), exc.field) from None
+    db().commit()
+    flash(_("%(name)s is invited: send them their own link, shown under the team.",
+            name=member.member_name), "info")
+    return redirect(url_for("assess.summary", token=token) + "#team", code=303)
 
 
 @bp.get("/assess/<token>/summary.json")
