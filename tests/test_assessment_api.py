@@ -4,6 +4,7 @@ download and its import, the organisation type's pre-marked items, and the summa
 from __future__ import annotations
 
 import io
+from collections import Counter
 import json
 import re
 
@@ -307,3 +308,41 @@ def test_a_team_round_counts_every_answer_and_flags_disagreements(client):
     empty = client.post(f"/assess/{token}/team", data={"name": " ",
                                                        "csrf_token": csrf_from(client, url)})
     assert empty.status_code == 400
+
+
+def test_summary_recommendations_vary_across_items_use_notes_and_say_their_strength(
+        client, monkeypatch):
+    from kb.assessment import recommend
+    from kb.web.services import db, search_reader
+    unmet = [f"area-3-{n:02d}" for n in range(1, 18)]
+    app = client.application
+    with app.app_context():
+        plain = recommend.per_item(search_reader(), db(), unmet)
+        monkeypatch.setattr(recommend, "REPEAT_DISCOUNT", 1.0)
+        undiscounted = recommend.per_item(search_reader(), db(), unmet)
+        monkeypatch.undo()
+        shown = lambda found: Counter(r.id for rs in found.values() for r in rs)
+        assert max(shown(plain).values()) < max(shown(undiscounted).values())
+        assert len(shown(plain)) > len(shown(undiscounted))
+        first = plain[unmet[0]][0]  # nothing shown before it: the item's best, strong
+        assert first.share == 1.0
+        # the notes of the item's page join its query: what they are about moves up
+        note = "Mātes ar bērniem: sieviešu tikšanās klubs, drošas telpas sievietēm."
+        noted = recommend.per_item(search_reader(), db(), ["area-3-05"],
+                                   notes={"area-3-05": note}, top=10)["area-3-05"]
+        alone = recommend.per_item(search_reader(), db(), ["area-3-05"], top=10)["area-3-05"]
+        text = lambda pid: search_reader().get(recommend.DocKey("practice", pid)).text.lower()
+        before = {r.id: r.score for r in alone}
+        gain = {r.id: r.score / before[r.id] for r in noted if r.id in before}
+        women = [p for p in gain if "siev" in text(p)]  # sievietes, sieviešu: women
+        neither = sorted(gain[p] for p in gain if "siev" not in text(p) and "bērn" not in text(p))
+        assert women and neither
+        assert min(gain[p] for p in women) > neither[len(neither) // 2]
+    token = create(client, answers={i: "unmet" for i in unmet})["token"]
+    page3 = client.get(f"/assess/{token}/summary?format=json").get_json()["pages"][2]
+    practices = [r for i in page3["unmet"] for r in i["practices"]]
+    assert {r["strength"] for r in practices} <= {"strong", "good", "weak"}
+    assert page3["unmet"][0]["practices"][0]["match"] == 1.0
+    for r in practices:
+        assert r["strength"] == ("strong" if r["match"] >= 0.8 else
+                                 "good" if r["match"] >= 0.5 else "weak")

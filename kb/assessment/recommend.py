@@ -36,6 +36,10 @@ NEED_PRIOR = 1.0     # ... sharing the item's needs (scaled by the share of need
 # activity counts fully, the others half, by the share of them the practice carries out.
 ACTIVITY_PRIOR = 1.0
 ENGLISH_WEIGHT = 0.5  # the English ranking's weight beside the Latvian one (1)
+NOTES_WEIGHT = 1.0    # a ranking on the notes the user wrote for the item's page
+# In a summary, a practice already shown for other items counts this much less for each one
+# (one practice was offered for 4 of 13 unmet items): the summary shows more ways to do it.
+REPEAT_DISCOUNT = 0.8
 PER_ITEM = 10         # practices considered per item
 CACHE_SIZE = 2048     # items' rankings kept, per index generation and item
 
@@ -80,6 +84,7 @@ class Recommendation:
     score: float
     because: list[str] = field(default_factory=list)
     reasons: list[Reason] = field(default_factory=list)
+    share: float = 1.0  # its score against the best practice's for the item (1: the best)
 
 
 class UnknownItems(ValueError):
@@ -102,17 +107,21 @@ def latvian_query(item: ChecklistItem) -> str:
     return " ".join([item.text, *item.keywords])
 
 
-def search_score(index: SearchReader, item: ChecklistItem) -> dict[str, float]:
-    """Practice key -> the item's Latvian and English rankings' scores, each scaled by its best."""
-    queries = [(latvian_query(item), 1.0)]
+def search_score(index: SearchReader, item: ChecklistItem, notes: str = "") -> dict[str, float]:
+    """Practice key -> the item's Latvian and English rankings' scores, each scaled by its best
+    (and a ranking on the user's ``notes`` for the item's page, when there are some)."""
+    queries = [(latvian_query(item), 1.0, item_key(item.id))]
     if item.text_en:
-        queries.append((" ".join([item.text_en, *item.keywords_en]), ENGLISH_WEIGHT))
+        queries.append((" ".join([item.text_en, *item.keywords_en]), ENGLISH_WEIGHT,
+                        item_key(item.id)))
+    if notes.strip():  # the user's own words: embedded as they are, not as the item
+        queries.append((notes.strip()[:1000], NOTES_WEIGHT, None))
     scores: dict[str, float] = {}
-    for query, weight in queries:
+    for query, weight, like in queries:
         # The dense retriever reads the item's stored embedding (its Latvian and English
         # passages): five times faster than embedding the long queries, precision@5 0.626
         # against 0.630 on the evaluation set.
-        ranked = index.rank(query, Filters(types=("practice",)), like=item_key(item.id))
+        ranked = index.rank(query, Filters(types=("practice",)), like=like)
         best = ranked[0][1] if ranked else 0.0
         for key, score, _found in ranked:
             scores[key] = scores.get(key, 0.0) + weight * score / best
@@ -128,7 +137,8 @@ def activity_match(wanted: list[str], carried_out: tuple[str, ...]) -> float:
             + (0.5 * sum(a in carried_out for a in rest) / len(rest) if rest else 0.0))
 
 
-def rank_for_item(index: SearchReader, item: ChecklistItem) -> list[tuple[str, float, Reason]]:
+def rank_for_item(index: SearchReader, item: ChecklistItem,
+                  notes: str = "") -> list[tuple[str, float, Reason]]:
     """Practices for one item, best first, with the reason each matched.
 
     An item's ranking costs two searches (~35 ms) and depends only on the item and the index,
@@ -136,12 +146,13 @@ def rank_for_item(index: SearchReader, item: ChecklistItem) -> list[tuple[str, f
     """
     key = (index.generation(), item.id, item.text, tuple(item.keywords), item.text_en,
            tuple(item.keywords_en), tuple(item.needs), tuple(item.activities),
-           AREA_PRIOR, FACTOR_PRIOR, NEED_PRIOR, ACTIVITY_PRIOR, ENGLISH_WEIGHT, PER_ITEM)
+           AREA_PRIOR, FACTOR_PRIOR, NEED_PRIOR, ACTIVITY_PRIOR, ENGLISH_WEIGHT, PER_ITEM,
+           notes.strip()[:1000], NOTES_WEIGHT)
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    ranking = _rank_for_item(index, item)
+    ranking = _rank_for_item(index, item, notes)
     with _CACHE_LOCK:
         _CACHE[key] = ranking
         while len(_CACHE) > CACHE_SIZE:
@@ -153,14 +164,15 @@ _CACHE: OrderedDict[tuple, list] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
-def _rank_for_item(index: SearchReader, item: ChecklistItem) -> list[tuple[str, float, Reason]]:
+def _rank_for_item(index: SearchReader, item: ChecklistItem,
+                   notes: str = "") -> list[tuple[str, float, Reason]]:
     area = item.checklist.area_id
     factor = closest_factor(index, item.id, area)
     query = latvian_query(item)
     english = " ".join([item.text_en, *item.keywords_en])
     needs = set(item.needs)
     scored = []
-    for key, score in search_score(index, item).items():
+    for key, score in search_score(index, item, notes).items():
         doc = index.get(key)
         if doc is None:
             continue
@@ -205,7 +217,35 @@ def recommend(index: SearchReader, session: Session, unmet: list[str],
             for p in best if p in practices]
 
 
-def per_item(index: SearchReader, session: Session, item_ids: list[str],
-             top: int = 3) -> dict[str, list[Recommendation]]:
-    """The ``top`` practices for each item separately (the assessment summary's view)."""
-    return {item_id: recommend(index, session, [item_id], limit=top) for item_id in item_ids}
+def per_item(index: SearchReader, session: Session, item_ids: list[str], top: int = 3,
+             notes: dict[str, str] | None = None) -> dict[str, list[Recommendation]]:
+    """The ``top`` practices for each item (the assessment summary's view), in the items'
+    order: ``notes`` (item -> the notes of its page) add to an item's query, and a practice
+    already shown for earlier items counts REPEAT_DISCOUNT less for each. Each practice says
+    how strong its match is: its score against the item's best (before the discount)."""
+    notes = notes or {}
+    items = {i.id: i for i in session.scalars(
+        select(ChecklistItem).where(ChecklistItem.id.in_(item_ids))
+        .options(selectinload(ChecklistItem.checklist)))}
+    missing = [i for i in dict.fromkeys(item_ids) if i not in items]
+    if missing:
+        raise UnknownItems(missing)
+    shown: dict[str, int] = {}
+    chosen: dict[str, list[tuple[str, float, float, Reason]]] = {}
+    for item_id in dict.fromkeys(item_ids):
+        ranking = rank_for_item(index, items[item_id], notes.get(item_id, ""))
+        best = ranking[0][1] if ranking else 1.0
+        discounted = sorted(((p, s * REPEAT_DISCOUNT ** shown.get(p, 0), s, r)
+                             for p, s, r in ranking), key=lambda row: (-row[1], row[0]))[:top]
+        for practice_id, *_rest in discounted:
+            shown[practice_id] = shown.get(practice_id, 0) + 1
+        chosen[item_id] = [(p, d, s / best if best else 0.0, r) for p, d, s, r in discounted]
+    wanted = {p for rows in chosen.values() for p, *_ in rows}
+    practices = {p.id: p for p in session.scalars(
+        select(Practice).where(Practice.id.in_(wanted)).options(selectinload(Practice.countries)))}
+    return {item_id: [Recommendation(id=p, title=practices[p].title, title_en=practices[p].title_en,
+                                     countries=practices[p].country_codes,
+                                     area=practices[p].area_id, score=round(d, 6),
+                                     because=[item_id], reasons=[r], share=round(share, 3))
+                      for p, d, share, r in rows if p in practices]
+            for item_id, rows in chosen.items()}

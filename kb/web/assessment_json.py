@@ -69,9 +69,11 @@ class RecommendedPractice(Shape):
     title_en: str | None
     country: list[str]
     area: int
-    score: float
+    score: float = Field(description="Its score for the item (discounted when it was shown "
+                                     "for earlier items).")
+    match: float = Field(description="Its score against the item's best practice's (1: best).")
     strength: Literal["strong", "good", "weak"] = Field(description=(
-        "How well it matches the item: its score against the item's best practice."))
+        "How well it matches the item: strong (match ≥ 0.8), good (≥ 0.5) or weak."))
     why: list[WhyShown]
 
 
@@ -201,9 +203,9 @@ def item_ref(item) -> dict:
             "text": item.text, "text_en": item.text_en or None}
 
 
-def strength(score: float, best: float) -> str:
-    """A practice's match: "strong" within 80 % of the item's best score, "good" within 50 %."""
-    share = score / best if best else 0.0
+def strength(share: float) -> str:
+    """A practice's match: "strong" within 80 % of the item's best practice's score, "good"
+    within 50 %, else "weak"."""
     return "strong" if share >= 0.8 else "good" if share >= 0.5 else "weak"
 
 
@@ -213,7 +215,8 @@ def summary_data(assessment, shared: bool = False) -> dict:
     counts. ``shared``: the read-only view, which holds no token."""
     pages = assess.summarize(db(), assessment)
     unmet = [i.id for p in pages for i in p.unmet]
-    recommendations = per_item(search_reader(), db(), unmet, top=3) if unmet else {}
+    notes = {i.id: p.note for p in pages for i in p.unmet if p.note}
+    recommendations = per_item(search_reader(), db(), unmet, top=3, notes=notes) if unmet else {}
     areas = {a.id: a for a in db().query(Area).all()}
     line = rounds.rounds_of(db(), assessment) if assessment.team_id is None else [assessment]
     line = line[:line.index(assessment) + 1]
@@ -221,12 +224,10 @@ def summary_data(assessment, shared: bool = False) -> dict:
     items = {i.id: i for i in record.all_items(db())}
 
     def practices(item_id):
-        found = recommendations.get(item_id, [])
-        best = max((r.score for r in found), default=0.0)
         return [{"id": r.id, "title": r.title, "title_en": r.title_en or None,
                  "country": r.countries, "area": r.area, "score": r.score,
-                 "strength": strength(r.score, best), "why": why_json(r.reasons)}
-                for r in found]
+                 "match": r.share, "strength": strength(r.share), "why": why_json(r.reasons)}
+                for r in recommendations.get(item_id, [])]
 
     return Summary.model_validate({
         "organisation": assessment.organisation or None,
