@@ -73,10 +73,6 @@ def invite(session: Session, owner: Assessment, name: str) -> Assessment:
     return member
 
 
-def team_of(session: Session, member: Assessment) -> Assessment | None:
-    return session.get(Assessment, member.team_id) if member.team_id is not None else None
-
-
 @dataclass
 class ItemTally:
     met: int

@@ -112,7 +112,7 @@ def summary(token: str):
     if wants_json():
         return jsonify(data)
     return render_template("assess/summary.html", assessment=assessment, shared_view=False,
-                           owner=teams.team_of(db(), assessment), **data)
+                           **data)
 
 
 @bp.get("/assess/shared/<share_token>")
