@@ -234,7 +234,8 @@ def test_self_assessment_in_the_browser(page, writable_server):
         page.click("text=Lejupielādēt JSON")
     import json
     saved = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
-    assert saved["pages"][1]["reading"] == "none"
+    assert saved["summary"]["pages"][1]["reading"] == "none"  # the complete record
+    assert saved["notes"]["1"] == "Pirmās jomas piezīmes: jārunā ar NVO."
 
     # Reopen through the private link, change an answer, see the summary change.
     page.goto(link)
@@ -249,8 +250,8 @@ def test_self_assessment_in_the_browser(page, writable_server):
     # In English the tasks read in English, and each practice says what it does for the task.
     page.goto(page.url.split("?")[0] + "?lang=en")
     assert page.locator("#unmet-area-2-01 .item").inner_text().startswith(
-        "Consult representatives of different groups")
-    assert page.locator(".why", has_text="does what the task calls for").count() >= 19
+        "1. Consult representatives of different groups")
+    assert page.locator(".why", has_text="Activities: ").count() >= 19
     shot(page, "assessment-summary-en")
 
 
@@ -306,3 +307,64 @@ def test_curators_submit_score_approve_and_it_is_searchable(browser, curate_serv
     assert api["results"][0]["title"] == "Daugavpils sarunu klubs"
     for page in (anna, janis, visitor):
         page.context.close()
+
+
+def test_the_assessment_table_in_english_reads_the_verdict(page, writable_server):
+    page.goto(f"{writable_server}/quality-check?lang=en")
+    assert "Does the practice make sure that services are accessible" in page.content()
+    indicators = page.locator("fieldset.indicator")
+    assert indicators.count() == 34
+    for i in range(indicators.count()):
+        indicators.nth(i).locator("input[value=met]").check()
+    # the scores follow every change (the page asks POST /api/quality-check)
+    from playwright.sync_api import expect
+    expect(page.locator("#overall")).to_have_text("100 %")
+    assert page.locator("#verdict").inner_text().startswith("Good practice: every domain reaches 50 %")
+    effectiveness = page.locator('fieldset.domain[data-domain="3"] fieldset.indicator')
+    for i in range(4):
+        effectiveness.nth(i).locator("input[value=not_met]").check()
+    expect(page.locator("#verdict")).to_contain_text("Not yet a good practice")
+    verdict = page.locator("#verdict").inner_text()
+    assert "domain 3 (Effectiveness) scores 33.3 %, below 50 %" in verdict
+    assert "at least 50 % in every domain and at least 70 % overall" in verdict
+    assert page.locator('#domain-scores tr[data-domain="3"] .score').inner_text() == "33.3 %"
+    page.fill("#title", "Valodu kafejnīca")
+    page.click("form.quality-table button[type=submit]")
+    page.wait_for_url("**/quality-check/*")
+    assert "Not yet a good practice" in page.locator("#verdict").inner_text()
+    weakest = page.locator('#weakest .weak-domain[data-domain="3"]')
+    assert weakest.locator(".guidance li").count() == 2
+    assert weakest.locator(".recommended li").count() == 3
+    shot(page, "assessment-table-en")
+    assert page.locator("#suggest").get_attribute("href").startswith("/suggest?quality_check=")
+
+
+def test_two_rounds_compared_in_the_browser(page, writable_server):
+    page.goto(f"{writable_server}/assess?lang=en")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/assess/*/1")
+    fieldsets = page.locator(".checklist fieldset")
+    for i in range(fieldsets.count()):  # round 1: items 1-5 met, 6-10 not met
+        fieldsets.nth(i).locator("input[type=radio][value=%s]" % ("met" if i < 5 else "unmet")).check()
+    page.click("button[value=summary]")
+    page.wait_for_url("**/summary*")
+    assert page.locator("#comparison").count() == 0  # one round: nothing to compare
+    page.click("#follow-up")
+    page.wait_for_url("**/assess/*/1")
+    fieldsets = page.locator(".checklist fieldset")
+    assert fieldsets.nth(0).locator("input[type=radio][value=met]").is_checked()  # answers copied
+    fieldsets.nth(0).locator("input[type=radio][value=unmet]").check()  # slipped
+    fieldsets.nth(5).locator("input[type=radio][value=met]").check()    # newly met
+    fieldsets.nth(6).locator("input[type=radio][value=met]").check()    # newly met
+    page.click("button[value=summary]")
+    page.wait_for_url("**/summary*")
+    assert page.locator("#dates").inner_text().startswith("Round 2 · started ")
+    comparison = page.locator("#comparison")
+    assert comparison.locator("svg[role=img] rect").count() == 2 * 2 * 6  # 2 rounds, 6 areas
+    rows = comparison.locator("#rounds-table tbody tr").first.locator("td")
+    assert [rows.nth(0).inner_text(), rows.nth(1).inner_text()] == ["50", "60"]
+    assert comparison.locator("#newly-met li").count() == 2
+    assert comparison.locator("#newly-met li").first.inner_text().startswith("6.")
+    assert comparison.locator("#slipped li").count() == 1
+    assert comparison.locator("#slipped li").first.inner_text().startswith("1.")
+    shot(page, "assessment-rounds-en")

@@ -62,6 +62,9 @@ REQUESTS = [
     ("post", "/api/recommendations", {"unmet": ["area-1-01"], "limit": "5"}, 400),
     ("post", "/api/recommendations", {"unmet": ["area-1-01"], "lang": "de"}, 400),
     ("post", "/api/recommendations", [1, 2], 400),
+    ("post", "/api/quality-check", {"scores": {"1.1.1": 1, "1.1.2": 0.5, "3.1.1": None},
+                                    "lang": "en"}, 200),
+    ("post", "/api/quality-check", {"scores": {"1.1.1": 3}}, 400),
     ("get", "/api/nothing-here", None, 404),
     ("delete", "/api/practices/humans-in-the-loop", None, 405),
 ]
@@ -143,12 +146,64 @@ def test_real_answers_fit_the_document(app, client, spec, method, url, body, sta
 def test_every_operation_and_declared_error_is_checked(app, spec):
     """REQUESTS, the queue's test and the no-index tests try all that the document declares."""
     sent = {(operation_of(app, spec, m, url), m, str(status)) for m, url, _, status in REQUESTS}
+    sent |= {(path, m, str(status)) for path, m, status in WRITES}
     sent |= {("/api/curate/queue", "get", "200"), ("/api/health", "get", "503"),
              ("/api/search", "get", "503"), ("/api/search/export", "get", "503"),
              ("/api/recommendations", "post", "503")}
     declared = {(p, m, s) for p, ops in spec["paths"].items() for m, op in ops.items()
                 for s in op["responses"] if s != "default"}
     assert declared == sent - {(None, "get", "404"), (None, "delete", "405")}
+
+
+# Answers of requests that write, checked by test_assessments_fit_the_document.
+WRITES = [("/api/quality-check", "post", 201), ("/api/assessments", "post", 201),
+          ("/api/assessments", "post", 400), ("/api/assessments/{token}", "get", 200),
+          ("/api/assessments/{token}", "get", 404), ("/api/assessments/{token}", "patch", 200),
+          ("/api/assessments/{token}", "patch", 400), ("/api/assessments/{token}", "patch", 404),
+          ("/api/assessments/{token}", "patch", 409),
+          ("/api/assessments/{token}/follow-up", "post", 201),
+          ("/api/assessments/{token}/follow-up", "post", 400),
+          ("/api/assessments/{token}/follow-up", "post", 404),
+          ("/api/assessments/{token}/share", "post", 201),
+          ("/api/assessments/{token}/share", "post", 404),
+          ("/api/assessments/{token}/share", "delete", 200),
+          ("/api/assessments/{token}/share", "delete", 404),
+          ("/api/assessments/{token}/members", "post", 201),
+          ("/api/assessments/{token}/members", "post", 400),
+          ("/api/assessments/{token}/members", "post", 404)]
+
+
+def test_assessments_fit_the_document(writable_client, spec):
+    client = writable_client
+    check(client, spec, "/api/quality-check", "post", "/api/quality-check",
+          {"scores": {"1.1.1": 1}, "save": True}, 201)
+    path = "/api/assessments"
+    created = client.post(path, json={"answers": {"area-1-01": "met"}}).get_json()
+    token = created["token"]
+    check(client, spec, path, "post", path, {"notes": {"1": "Piezīme."}}, 201)
+    check(client, spec, path, "post", path, {"answers": {"area-1-01": "?"}}, 400)
+    one = path + "/{token}"
+    check(client, spec, one, "get", f"{path}/{token}", None, 200)
+    check(client, spec, one, "get", f"{path}/nope", None, 404)
+    check(client, spec, one, "patch", f"{path}/{token}",
+          {"version": created["version"], "answers": {"area-1-02": "unmet"}}, 200)
+    check(client, spec, one, "patch", f"{path}/{token}",
+          {"version": created["version"], "answers": {"area-1-03": "met"}}, 409)
+    check(client, spec, one, "patch", f"{path}/{token}", {"answers": {}}, 400)
+    check(client, spec, one, "patch", f"{path}/nope", {"version": 1}, 404)
+    follow = one + "/follow-up"
+    check(client, spec, follow, "post", f"{path}/{token}/follow-up", None, 201)
+    check(client, spec, follow, "post", f"{path}/{token}/follow-up", None, 400)
+    check(client, spec, follow, "post", f"{path}/nope/follow-up", None, 404)
+    shared = one + "/share"
+    check(client, spec, shared, "post", f"{path}/{token}/share", None, 201)
+    check(client, spec, shared, "post", f"{path}/nope/share", None, 404)
+    check(client, spec, shared, "delete", f"{path}/{token}/share", None, 200)
+    check(client, spec, shared, "delete", f"{path}/nope/share", None, 404)
+    members = one + "/members"
+    check(client, spec, members, "post", f"{path}/{token}/members", {"name": "NVO"}, 201)
+    check(client, spec, members, "post", f"{path}/{token}/members", {"name": ""}, 400)
+    check(client, spec, members, "post", f"{path}/nope/members", {"name": "NVO"}, 404)
 
 
 def test_the_queue_fits_the_document(curate_app, spec):

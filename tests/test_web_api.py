@@ -125,6 +125,7 @@ def test_openapi_describes_every_endpoint(client, app):
     spec = client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     api_rules = {r.rule.replace("<practice_id>", "{id}").replace("<int:number>", "{n}")
+                 .replace("<token>", "{token}")
                  for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
     assert api_rules == set(spec["paths"])
 

@@ -60,7 +60,9 @@ def test_flow_pages_summary_and_downloads(client):
     assert data["pages"][1]["reading"] == "open" and page3["references"]
     download = client.get(f"/assess/{token}/summary.json")
     assert "attachment" in download.headers["Content-Disposition"]
-    assert download.get_json()["pages"][0]["notes"] == "Jānoskaidro mājokļu jautājums."
+    record = download.get_json()  # the complete record: every answer and note, the summary
+    assert record["notes"]["1"] == "Jānoskaidro mājokļu jautājums."
+    assert record["summary"]["pages"][0]["notes"] == "Jānoskaidro mājokļu jautājums."
 
 
 def test_reopening_the_link_shows_saved_answers(client):

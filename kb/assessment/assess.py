@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
-from kb.core.models import (Area, Assessment, AssessmentAnswer, AssessmentNote, Checklist,
-                       ChecklistItem)
+from kb.core.vocabulary import ORGANISATION_TYPES
+from kb.core.models import (Area, Assessment, AssessmentAnswer, AssessmentChange,
+                            AssessmentNote, Checklist, ChecklistItem)
 
 PAGES = ("1", "2", "3", "4", "5", "6", "general")
 ANSWERS = ("met", "unmet", "na")
-ORGANISATION_TYPES = ("municipality", "ngo", "faith", "education", "business", "other")
+UNANSWERED = "unanswered"  # what the complete record says of an item with no answer
 NOTE_LIMIT = 5000
 ORGANISATION_LIMIT = 200
 
@@ -45,8 +46,20 @@ def create(session: Session, organisation: str = "", organisation_type: str = ""
     assessment = Assessment(token=new_token(), organisation=organisation,
                             organisation_type=organisation_type)
     session.add(assessment)
+    assessment.answers.extend(AssessmentAnswer(item_id=i, status="na")
+                              for i in not_applicable_for(session, organisation_type))
     session.flush()
     return assessment
+
+
+def not_applicable_for(session: Session, organisation_type: str) -> list[str]:
+    """The checklist items the handbook says do not apply to ``organisation_type``
+    (corpus/organisation_types.toml): a new assessment of that type starts with them marked
+    "not applicable", and the user may change them."""
+    if not organisation_type:
+        return []
+    return [i.id for i in session.scalars(select(ChecklistItem).order_by(ChecklistItem.id))
+            if organisation_type in (i.not_applicable_to or [])]
 
 
 def get_by_token(session: Session, token: str) -> Assessment | None:
@@ -98,8 +111,9 @@ def save_page(session: Session, assessment: Assessment, page: str, answers: dict
     bad = sorted(i for i, s in answers.items() if s not in ANSWERS)
     if bad:
         raise AssessmentError(f"an answer must be one of {', '.join(ANSWERS)} ({bad[0]})", bad[0])
-    _lock_for_saving(session, assessment)
+    lock_for_saving(session, assessment)
     saved = answers_of(assessment)
+    saved_note = note_of(assessment, page)
     result = SaveResult()
     by_item = {a.item_id: a for a in assessment.answers}
     for item_id, status in answers.items():
@@ -112,11 +126,26 @@ def save_page(session: Session, assessment: Assessment, page: str, answers: dict
         else:
             assessment.answers.append(AssessmentAnswer(item_id=item_id, status=status))
     _save_note(assessment, page, note, note_original, result)
+    log_change(session, assessment, saved, {page: saved_note})
     session.flush()
     return result
 
 
-def _lock_for_saving(session: Session, assessment: Assessment) -> None:
+def log_change(session: Session, assessment: Assessment, answers_before: dict[str, str],
+               notes_before: dict[str, str], fields_before: dict[str, str] | None = None) -> None:
+    """Keep what this save changed, under the assessment's version after it."""
+    after = answers_of(assessment)
+    changed = {i: [answers_before.get(i, UNANSWERED), after.get(i, UNANSWERED)]
+               for i in sorted(set(answers_before) | set(after))
+               if answers_before.get(i) != after.get(i)}
+    notes = sorted(p for p, text in notes_before.items() if note_of(assessment, p) != text)
+    fields = {k: [v, getattr(assessment, k)] for k, v in (fields_before or {}).items()
+              if getattr(assessment, k) != v}
+    session.merge(AssessmentChange(assessment_id=assessment.id, version=assessment.version,
+                                   answers=changed, notes=notes, fields=fields))
+
+
+def lock_for_saving(session: Session, assessment: Assessment) -> None:
     """Make this transaction the assessment's only writer, then reload what is saved.
 
     The first write is an UPDATE of the assessment's row (its version): PostgreSQL keeps that
@@ -164,8 +193,12 @@ class PageSummary:
     met: int
     unmet: list[ChecklistItem]
     not_applicable: int
-    unanswered: int
+    unanswered_items: list[ChecklistItem]
     note: str
+
+    @property
+    def unanswered(self) -> int:
+        return len(self.unanswered_items)
 
     @property
     def applicable(self) -> int:
@@ -173,9 +206,10 @@ class PageSummary:
 
     @property
     def reading(self) -> str:
-        """The handbook's reading: "all", "some", "none" -- or "open" before any answer."""
+        """The handbook's reading: "all", "some", "none"; "not_applicable" when every item
+        was answered not applicable; "open" while nothing that applies is answered."""
         if self.applicable == 0:
-            return "open"
+            return "not_applicable" if self.not_applicable and not self.unanswered else "open"
         if not self.unmet:
             return "all"
         return "none" if self.met == 0 else "some"
@@ -197,6 +231,7 @@ def summarize(session: Session, assessment: Assessment) -> list[PageSummary]:
         summaries.append(PageSummary(
             page=page, title=area.title if area else "", title_en=area.title_en if area else "",
             met=statuses.count("met"), unmet=[i for i in items if answers.get(i.id) == "unmet"],
-            not_applicable=statuses.count("na"), unanswered=statuses.count(None),
+            not_applicable=statuses.count("na"),
+            unanswered_items=[i for i in items if answers.get(i.id) is None],
             note=note_of(assessment, page)))
     return summaries

@@ -19,7 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kb.core.models import ChecklistItem, Practice
+from kb.core.vocabulary import fold
 from kb.search import DocKey, Filters, SearchReader
+from kb.search.analysis import FOLDED_STOP_WORDS
+from kb.search.analysis import STOP_WORDS as ENGLISH_STOP_WORDS  # Whoosh's, through kb.search
 from kb.search.snippets import matched_words
 
 # Priors multiply a practice's search score. Measured with `kb eval` on corpus/eval/recommend.toml:
@@ -33,18 +36,42 @@ NEED_PRIOR = 1.0     # ... sharing the item's needs (scaled by the share of need
 # activity counts fully, the others half, by the share of them the practice carries out.
 ACTIVITY_PRIOR = 1.0
 ENGLISH_WEIGHT = 0.5  # the English ranking's weight beside the Latvian one (1)
+NOTES_WEIGHT = 1.0    # a ranking on the notes the user wrote for the item's page
+# In a summary, a practice already shown for other items counts this much less for each one
+# (one practice was offered for 4 of 13 unmet items): the summary shows more ways to do it.
+REPEAT_DISCOUNT = 0.8
 PER_ITEM = 10         # practices considered per item
 CACHE_SIZE = 2048     # items' rankings kept, per index generation and item
+
+
+# Words a reason never shows: they say nothing about why a practice fits ("piemēram", "pret",
+# "kuri", "which"). Wider than search's stop words, which also weigh words for ranking.
+REASON_STOP_WORDS = frozenset(fold(w) for w in """
+a ap ar arī bet bez bija bijis būs būt būtu caur cik citi citu cits daudz dažādi dažādu es esam
+gan ir ja jeb jo jums jūs ka kā kad kāda kādi kādu kam kas katra katrs kļūst ko kopā kur kura
+kurā kuras kurās kuri kurš kuru lai līdz mēs mums ne nav nevis no pa par pat pēc pie piemēram
+pret sava savā savas savu šā šajā šeit šī šie šis šīs šo starp tā tad tai tam tas tās te tie
+tiek tiem tika tikai tikt to tomēr tos tur turklāt tāpat tāds tādi uz vai var varētu vēl
+viņa viņi viņiem viņu viss visi visu visas virs zem ļoti vairāk
+""".split()) | FOLDED_STOP_WORDS | frozenset(ENGLISH_STOP_WORDS) | frozenset(
+    "also etc e.g such well like help people".split())
+
+
+def reason_words(text: str, query: str) -> list[str]:
+    """Words of ``text`` matching the query's, without function words and two-letter ones."""
+    return [w for w in matched_words(text, query, limit=8)
+            if len(w) > 2 and fold(w) not in REASON_STOP_WORDS][:4]
 
 
 @dataclass
 class Reason:
     item: str
-    words: list[str]
+    words: list[str]          # shared with the practice's Latvian text
     same_area: bool
     same_factor: bool
     needs: list[str] = field(default_factory=list)
     activities: list[str] = field(default_factory=list)
+    words_en: list[str] = field(default_factory=list)  # shared with its English summary
 
 
 @dataclass
@@ -57,6 +84,7 @@ class Recommendation:
     score: float
     because: list[str] = field(default_factory=list)
     reasons: list[Reason] = field(default_factory=list)
+    share: float = 1.0  # its score against the best practice's for the item (1: the best)
 
 
 class UnknownItems(ValueError):
@@ -79,17 +107,21 @@ def latvian_query(item: ChecklistItem) -> str:
     return " ".join([item.text, *item.keywords])
 
 
-def search_score(index: SearchReader, item: ChecklistItem) -> dict[str, float]:
-    """Practice key -> the item's Latvian and English rankings' scores, each scaled by its best."""
-    queries = [(latvian_query(item), 1.0)]
+def search_score(index: SearchReader, item: ChecklistItem, notes: str = "") -> dict[str, float]:
+    """Practice key -> the item's Latvian and English rankings' scores, each scaled by its best
+    (and a ranking on the user's ``notes`` for the item's page, when there are some)."""
+    queries = [(latvian_query(item), 1.0, item_key(item.id))]
     if item.text_en:
-        queries.append((" ".join([item.text_en, *item.keywords_en]), ENGLISH_WEIGHT))
+        queries.append((" ".join([item.text_en, *item.keywords_en]), ENGLISH_WEIGHT,
+                        item_key(item.id)))
+    if notes.strip():  # the user's own words: embedded as they are, not as the item
+        queries.append((notes.strip()[:1000], NOTES_WEIGHT, None))
     scores: dict[str, float] = {}
-    for query, weight in queries:
+    for query, weight, like in queries:
         # The dense retriever reads the item's stored embedding (its Latvian and English
         # passages): five times faster than embedding the long queries, precision@5 0.626
         # against 0.630 on the evaluation set.
-        ranked = index.rank(query, Filters(types=("practice",)), like=item_key(item.id))
+        ranked = index.rank(query, Filters(types=("practice",)), like=like)
         best = ranked[0][1] if ranked else 0.0
         for key, score, _found in ranked:
             scores[key] = scores.get(key, 0.0) + weight * score / best
@@ -105,7 +137,8 @@ def activity_match(wanted: list[str], carried_out: tuple[str, ...]) -> float:
             + (0.5 * sum(a in carried_out for a in rest) / len(rest) if rest else 0.0))
 
 
-def rank_for_item(index: SearchReader, item: ChecklistItem) -> list[tuple[str, float, Reason]]:
+def rank_for_item(index: SearchReader, item: ChecklistItem,
+                  notes: str = "") -> list[tuple[str, float, Reason]]:
     """Practices for one item, best first, with the reason each matched.
 
     An item's ranking costs two searches (~35 ms) and depends only on the item and the index,
@@ -113,12 +146,13 @@ def rank_for_item(index: SearchReader, item: ChecklistItem) -> list[tuple[str, f
     """
     key = (index.generation(), item.id, item.text, tuple(item.keywords), item.text_en,
            tuple(item.keywords_en), tuple(item.needs), tuple(item.activities),
-           AREA_PRIOR, FACTOR_PRIOR, NEED_PRIOR, ACTIVITY_PRIOR, ENGLISH_WEIGHT, PER_ITEM)
+           AREA_PRIOR, FACTOR_PRIOR, NEED_PRIOR, ACTIVITY_PRIOR, ENGLISH_WEIGHT, PER_ITEM,
+           notes.strip()[:1000], NOTES_WEIGHT)
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    ranking = _rank_for_item(index, item)
+    ranking = _rank_for_item(index, item, notes)
     with _CACHE_LOCK:
         _CACHE[key] = ranking
         while len(_CACHE) > CACHE_SIZE:
@@ -130,13 +164,15 @@ _CACHE: OrderedDict[tuple, list] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
-def _rank_for_item(index: SearchReader, item: ChecklistItem) -> list[tuple[str, float, Reason]]:
+def _rank_for_item(index: SearchReader, item: ChecklistItem,
+                   notes: str = "") -> list[tuple[str, float, Reason]]:
     area = item.checklist.area_id
     factor = closest_factor(index, item.id, area)
     query = latvian_query(item)
+    english = " ".join([item.text_en, *item.keywords_en])
     needs = set(item.needs)
     scored = []
-    for key, score in search_score(index, item).items():
+    for key, score in search_score(index, item, notes).items():
         doc = index.get(key)
         if doc is None:
             continue
@@ -149,9 +185,10 @@ def _rank_for_item(index: SearchReader, item: ChecklistItem) -> list[tuple[str, 
     scored.sort(key=lambda row: (-row[1], row[0].record_id))
     # The reasons (matched words need the practice's text stemmed) only for the ones kept.
     return [(doc.record_id, score,
-             Reason(item.id, matched_words(doc.text, query), same_area, same_factor,
+             Reason(item.id, reason_words(doc.text, query), same_area, same_factor,
                     sorted(needs & set(doc.needs)),
-                    [a for a in item.activities if a in doc.activities]))
+                    [a for a in item.activities if a in doc.activities],
+                    reason_words(doc.english, english) if item.text_en else []))
             for doc, score, same_area, same_factor in scored[:PER_ITEM]]
 
 
@@ -180,7 +217,35 @@ def recommend(index: SearchReader, session: Session, unmet: list[str],
             for p in best if p in practices]
 
 
-def per_item(index: SearchReader, session: Session, item_ids: list[str],
-             top: int = 3) -> dict[str, list[Recommendation]]:
-    """The ``top`` practices for each item separately (the assessment summary's view)."""
-    return {item_id: recommend(index, session, [item_id], limit=top) for item_id in item_ids}
+def per_item(index: SearchReader, session: Session, item_ids: list[str], top: int = 3,
+             notes: dict[str, str] | None = None) -> dict[str, list[Recommendation]]:
+    """The ``top`` practices for each item (the assessment summary's view), in the items'
+    order: ``notes`` (item -> the notes of its page) add to an item's query, and a practice
+    already shown for earlier items counts REPEAT_DISCOUNT less for each. Each practice says
+    how strong its match is: its score against the item's best (before the discount)."""
+    notes = notes or {}
+    items = {i.id: i for i in session.scalars(
+        select(ChecklistItem).where(ChecklistItem.id.in_(item_ids))
+        .options(selectinload(ChecklistItem.checklist)))}
+    missing = [i for i in dict.fromkeys(item_ids) if i not in items]
+    if missing:
+        raise UnknownItems(missing)
+    shown: dict[str, int] = {}
+    chosen: dict[str, list[tuple[str, float, float, Reason]]] = {}
+    for item_id in dict.fromkeys(item_ids):
+        ranking = rank_for_item(index, items[item_id], notes.get(item_id, ""))
+        best = ranking[0][1] if ranking else 1.0
+        discounted = sorted(((p, s * REPEAT_DISCOUNT ** shown.get(p, 0), s, r)
+                             for p, s, r in ranking), key=lambda row: (-row[1], row[0]))[:top]
+        for practice_id, *_rest in discounted:
+            shown[practice_id] = shown.get(practice_id, 0) + 1
+        chosen[item_id] = [(p, d, s / best if best else 0.0, r) for p, d, s, r in discounted]
+    wanted = {p for rows in chosen.values() for p, *_ in rows}
+    practices = {p.id: p for p in session.scalars(
+        select(Practice).where(Practice.id.in_(wanted)).options(selectinload(Practice.countries)))}
+    return {item_id: [Recommendation(id=p, title=practices[p].title, title_en=practices[p].title_en,
+                                     countries=practices[p].country_codes,
+                                     area=practices[p].area_id, score=round(d, 6),
+                                     because=[item_id], reasons=[r], share=round(share, 3))
+                      for p, d, share, r in rows if p in practices]
+            for item_id, rows in chosen.items()}

@@ -106,6 +106,8 @@ class ChecklistItem(Base):
     activities: Mapped[list] = mapped_column(JSON, default=list)  # activities that would meet it
     text_en: Mapped[str] = mapped_column(Text, default="")       # from corpus/handbook_en.toml
     keywords_en: Mapped[list] = mapped_column(JSON, default=list)
+    # organisation types the handbook says it does not apply to (corpus/organisation_types.toml)
+    not_applicable_to: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     checklist: Mapped[Checklist] = relationship(back_populates="items")
 
@@ -261,6 +263,8 @@ class QualityDomain(Base):
     __tablename__ = "quality_domain"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    guidance: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")  # general checklist item IDs
 
     questions: Mapped[list[GuidingQuestion]] = relationship(
         back_populates="domain", order_by="GuidingQuestion.position")
@@ -274,6 +278,11 @@ class GuidingQuestion(Base):
     domain_id: Mapped[int] = mapped_column(ForeignKey("quality_domain.id"))
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # what the question is about: practices doing these show how others met it
+    activities: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    needs: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    success_factors: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     domain: Mapped[QualityDomain] = relationship(back_populates="questions")
     indicators: Mapped[list[QualityIndicator]] = relationship(
@@ -288,6 +297,7 @@ class QualityIndicator(Base):
     question_id: Mapped[str] = mapped_column(ForeignKey("guiding_question.id"))
     position: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     question: Mapped[GuidingQuestion] = relationship(back_populates="indicators")
 
@@ -316,6 +326,16 @@ class Assessment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # Rounds over time: a follow-up round links to the round before it.
+    previous_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessment.id", ondelete="SET NULL"), nullable=True, index=True)
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # A read-only link to the summary, for partners and refugees; revoking clears it.
+    share_token: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    # A team member's answers: the team round (the owner's assessment) they belong to.
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessment.id", ondelete="CASCADE"), nullable=True, index=True)
+    member_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     answers: Mapped[list[AssessmentAnswer]] = relationship(cascade="all, delete-orphan")
     notes: Mapped[list[AssessmentNote]] = relationship(cascade="all, delete-orphan")
@@ -339,6 +359,38 @@ class AssessmentNote(Base):
         ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
     page: Mapped[str] = mapped_column(String(20), primary_key=True)
     text: Mapped[str] = mapped_column(Text, default="")
+
+
+class AssessmentChange(Base):
+    """What one save changed in an assessment (its version after the save): so that a stale
+    write (PATCH with an older version) can be told what changed since."""
+
+    __tablename__ = "assessment_change"
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)  # item -> [before, after]
+    notes: Mapped[list] = mapped_column(JSON, default=list)    # pages whose notes changed
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)   # organisation... -> [before, after]
+
+
+class QualityCheck(Base):
+    """A practitioner's own scoring of a practice on the quality criteria (the assessment
+    table), reached through its secret token; linked to the practice it was suggested as."""
+
+    __tablename__ = "quality_check"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    scores: Mapped[dict] = mapped_column(JSON, default=dict)  # indicator id -> met/partly/...
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    practice_id: Mapped[str | None] = mapped_column(
+        ForeignKey("practice.id", ondelete="SET NULL"), nullable=True, index=True)
 
 
 class Curator(Base):

@@ -11,6 +11,10 @@ from babel import Locale
 COUNTRIES = frozenset(code for code in Locale("en").territories
                       if len(code) == 2 and code.isalpha())
 
+# Types of organisation an assessment may say it is (the handbook is for all of them); some
+# checklist items do not apply to some types (corpus/organisation_types.toml).
+ORGANISATION_TYPES = ("municipality", "ngo", "faith", "education", "business", "other")
+
 # Letters NFKD does not take apart into a base letter and a mark.
 _LETTERS = str.maketrans({"ł": "l", "ı": "i", "ß": "ss", "ø": "o", "đ": "d", "ħ": "h"})
 

@@ -1,57 +1,22 @@
-"""Quality scoring of a practice on the handbook's criteria (section 7), and the good-practice rule.
+"""Curators' quality scoring of a practice on the handbook's criteria (section 7).
 
-Each indicator is scored met (1), partly (0.5), not met (0) or unknown (left out). A domain's
-score is the mean of its known indicators in percent, if at least half of its indicators are
-known; otherwise the domain is not scored. The overall score is the mean of the five domain
-scores. A practice is a *good practice* when every domain is scored and reaches
-KB_QUALITY_DOMAIN_MIN (default 50 %) and the overall score reaches KB_QUALITY_OVERALL_MIN
-(default 70 %).
+The rule -- domain scores, overall score, good practice -- is kb.core.quality's, the same one
+practitioners' assessment table (/quality-check) uses.
 
 Every change of a practice's scores is kept in its change log (action "scored"): who, when,
 each indicator changed before → after, and the overall score and verdict when they changed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from kb.core.config import setting
-from kb.core.models import GuidingQuestion, Practice, PracticeChange, QualityDomain, QualityScore
+from kb.core.models import Practice, PracticeChange, QualityCheck, QualityScore
+from kb.core.quality import VALUES, QualityResult, domains_with_indicators, score
 
-VALUES = {"met": 1.0, "partly": 0.5, "not_met": 0.0, "unknown": None}
-
-
-@dataclass
-class QualityResult:
-    domains: dict[int, float | None]
-    overall: float | None
-    good_practice: bool
-
-
-def domains_with_indicators(session: Session) -> list[QualityDomain]:
-    return list(session.scalars(select(QualityDomain).order_by(QualityDomain.id).options(
-        selectinload(QualityDomain.questions).selectinload(GuidingQuestion.indicators))))
-
-
-def score(values: dict[str, str], domains: list[QualityDomain],
-          domain_min: float | None = None, overall_min: float | None = None) -> QualityResult:
-    """Domain and overall scores of ``values`` (indicator id -> value), and the verdict."""
-    domain_min = setting("KB_QUALITY_DOMAIN_MIN") if domain_min is None else domain_min
-    overall_min = setting("KB_QUALITY_OVERALL_MIN") if overall_min is None else overall_min
-    result: dict[int, float | None] = {}
-    for domain in domains:
-        indicators = [i.id for q in domain.questions for i in q.indicators]
-        known = [VALUES[values[i]] for i in indicators
-                 if VALUES.get(values.get(i, "unknown")) is not None]
-        result[domain.id] = (round(100 * sum(known) / len(known), 1)
-                             if indicators and len(known) * 2 >= len(indicators) else None)
-    scored = [v for v in result.values() if v is not None]
-    overall = round(sum(scored) / len(result), 1) if scored and len(scored) == len(result) else None
-    good = (overall is not None and overall >= overall_min
-            and all(v is not None and v >= domain_min for v in result.values()))
-    return QualityResult(result, overall, good)
+__all__ = ["VALUES", "QualityResult", "domains_with_indicators", "save_scores", "score",
+           "scores_of", "self_scores_of", "attach_self_scores",
+           "check_of_token"]
 
 
 def save_scores(session: Session, practice: Practice, values: dict[str, str],
@@ -96,3 +61,26 @@ def save_scores(session: Session, practice: Practice, values: dict[str, str],
 def scores_of(session: Session, practice_id: str) -> dict[str, str]:
     return {s.indicator_id: s.value for s in session.scalars(
         select(QualityScore).where(QualityScore.practice_id == practice_id))}
+
+
+def self_scores_of(session: Session, practice_id: str) -> QualityCheck | None:
+    """The submitter's own scoring (the assessment table) the practice was suggested with."""
+    return session.scalar(select(QualityCheck).where(QualityCheck.practice_id == practice_id)
+                          .order_by(QualityCheck.id.desc()).limit(1))
+
+
+def check_of_token(session: Session, token: str) -> QualityCheck | None:
+    """A saved assessment table by its secret token (None for a wrong one)."""
+    if not token or len(token) > 64:
+        return None
+    return session.scalar(select(QualityCheck).where(QualityCheck.token == token))
+
+
+def attach_self_scores(session: Session, token: str, practice_id: str) -> QualityCheck | None:
+    """Link the submitter's saved assessment table (its secret ``token``) to the practice they
+    suggested, so that curators see those self-scores beside their own."""
+    check = check_of_token(session, token)
+    if check is not None:
+        check.practice_id = practice_id
+        session.flush()
+    return check

@@ -61,6 +61,13 @@ def parse_handbook(text: str, curation: Curation) -> Handbook:
         items[item_id].needs = list(annotation.needs)
         items[item_id].keywords = list(annotation.keywords)
         items[item_id].activities = list(annotation.activities)
+    for kind, item_ids in curation.not_applicable.items():
+        unknown = sorted(set(item_ids) - set(items))
+        if unknown:
+            raise CurationError(f"organisation_types.toml: {kind}: unknown checklist item IDs "
+                                f"{unknown}")
+        for item_id in item_ids:
+            items[item_id].not_applicable_to.append(kind)
     _apply_english(areas, [*(c for a in areas for c in a.checklists), general], items, curation)
     for practice in practices:
         english = curation.english.get(practice.id)
@@ -72,12 +79,14 @@ def parse_handbook(text: str, curation: Curation) -> Handbook:
     glossary = parse_glossary(sections.glossary)
     apply_english_texts(areas, [*(c for a in areas for c in a.checklists), general], practices,
                         references, glossary, curation)
+    domains = parse_criteria(sections.criteria)
+    _apply_criteria_english(domains, areas, general, curation)
     return Handbook(
         areas=areas,
         general_checklist=general,
         practices=practices,
         references=references,
-        quality_domains=parse_criteria(sections.criteria),
+        quality_domains=domains,
         glossary=glossary,
         needs=list(curation.needs),
         activities=list(curation.activities),
@@ -102,6 +111,42 @@ def _apply_english(areas, checklists, items, curation: Curation) -> None:
             for source, attribute in fields.items():
                 value = getattr(entry, source)
                 setattr(records[key], attribute, list(value) if source == "keywords" else value)
+
+
+def _apply_criteria_english(domains, areas, general, curation: Curation) -> None:
+    """Give the quality criteria their English wording and tags (criteria_en.toml): an ID
+    the handbook does not have, or a criterion left without English, is an error."""
+    english = curation.criteria_en
+    if english is None:
+        return
+    targets = {"domain": {str(d.number): d for d in domains},
+               "question": {q.id: q for d in domains for q in d.questions},
+               "indicator": {i.id: i for d in domains for q in d.questions for i in q.indicators}}
+    for table, records in targets.items():
+        given = getattr(english, table)
+        unknown, missing = sorted(set(given) - set(records)), sorted(set(records) - set(given))
+        if unknown or missing:
+            raise CurationError(f"criteria_en.toml: {table} IDs {unknown} are not in the "
+                                f"handbook" if unknown else
+                                f"criteria_en.toml: no English for {table} IDs {missing}")
+    factors = {f.id for a in areas for f in a.success_factors}
+    general_items = {i.id for i in general.items}
+    for key, entry in english.domain.items():
+        unknown = sorted(set(entry.guidance) - general_items)
+        if unknown:
+            raise CurationError(f"criteria_en.toml: domain {key!r} has unknown general "
+                                f"checklist items {unknown}")
+        targets["domain"][key].name_en, targets["domain"][key].guidance = entry.name, list(entry.guidance)
+    for key, entry in english.question.items():
+        unknown = sorted(set(entry.success_factors) - factors)
+        if unknown:
+            raise CurationError(f"criteria_en.toml: question {key!r} has unknown success "
+                                f"factors {unknown}")
+        question = targets["question"][key]
+        question.text_en, question.activities = entry.text, list(entry.activities)
+        question.needs, question.success_factors = list(entry.needs), list(entry.success_factors)
+    for key, entry in english.indicator.items():
+        targets["indicator"][key].text_en = entry.text
 
 
 def _check_practices(practices, curation: Curation) -> None:

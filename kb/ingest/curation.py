@@ -9,11 +9,15 @@
   ``vocabulary_schema``) and the needs / activities of each practice;
 - checklist_needs.toml (optional): the needs, keywords and activities of each checklist item;
 - handbook_en.toml (optional): English wording of the key areas, success factors, checklists
-  and checklist items.
+  and checklist items;
 - handbook_en_text.toml, practices_en_text.toml (optional): kb's English rendering of the
   Latvian edition's full texts -- areas' introductions and benefits, success factors',
   checklists', glossary terms' and references' texts, practices' descriptions -- and the
-  records knowingly left without one (`kb.ingest.english_text` checks them against the text).
+  records knowingly left without one (`kb.ingest.english_text` checks them against the text);
+- organisation_types.toml (optional): the checklist items that do not apply to a type of
+  organisation (pre-marked "not applicable" in its assessments);
+- criteria_en.toml (optional): English wording of the quality criteria, what each guiding
+  question is about (activities, needs, success factors) and each domain's guidance.
 
 Every file is checked against its schema (kb/ingest/schemas.py) before anything is read from it.
 """
@@ -24,8 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from kb.ingest.schemas import (COUNTRIES, ChecklistNeedsFile, Entry, HandbookEnglishFile,
-                               HandbookTextFile, ItemAnnotation, PracticeEnglish, PracticeEntry,
+from kb.core.vocabulary import ORGANISATION_TYPES
+from kb.ingest.schemas import (COUNTRIES, ChecklistNeedsFile, CriteriaEnglishFile, Entry,
+                               HandbookEnglishFile, HandbookTextFile, ItemAnnotation,
+                               OrganisationTypesFile, PracticeEnglish, PracticeEntry,
                                PracticesEnglishFile, PracticesFile, PracticesTextFile,
                                ReferencesFile, RepairsFile, Term, validate, vocabulary_schema)
 
@@ -70,6 +76,8 @@ class Curation:
     # practices_en_text.toml's parsed files (None: the file is absent).
     handbook_text_en: HandbookTextFile | None = None
     practices_text_en: PracticesTextFile | None = None
+    criteria_en: CriteriaEnglishFile | None = None
+    not_applicable: dict[str, list[str]] = field(default_factory=dict)  # type -> item IDs
 
 
 def _read(path: Path, schema: type[Entry], required: bool = True) -> Entry | None:
@@ -111,6 +119,18 @@ def load_curation(folder: Path | str) -> Curation:
     handbook_text_en = _read(folder / "handbook_en_text.toml", HandbookTextFile, required=False)
     practices_text_en = _read(folder / "practices_en_text.toml", PracticesTextFile,
                               required=False)
+    criteria_en = _read(folder / "criteria_en.toml", CriteriaEnglishFile, required=False)
+    types = _read(folder / "organisation_types.toml", OrganisationTypesFile, required=False)
+    not_applicable = {t: list(e.not_applicable) for t, e in (types.type if types else {}).items()}
+    unknown = sorted(set(not_applicable) - set(ORGANISATION_TYPES))
+    if unknown:
+        raise CurationError(f"{folder / 'organisation_types.toml'}: unknown organisation types "
+                            f"{unknown}; they are {', '.join(ORGANISATION_TYPES)}")
+    for question_id, question in (criteria_en.question if criteria_en else {}).items():
+        where = f"question {question_id!r}"
+        _check_codes(folder / "criteria_en.toml", where, "needs", question.needs, need_codes)
+        _check_codes(folder / "criteria_en.toml", where, "activities", question.activities,
+                     activity_codes)
     return Curation(
         practices=practices,
         factor_headings=dict(repairs.factor_headings),
@@ -129,6 +149,8 @@ def load_curation(folder: Path | str) -> Curation:
                       for name in ("area", "success_factor", "checklist", "item")},
         handbook_text_en=handbook_text_en,
         practices_text_en=practices_text_en,
+        criteria_en=criteria_en,
+        not_applicable=not_applicable,
     )
 
 

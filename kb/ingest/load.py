@@ -123,7 +123,7 @@ def _load_areas(handbook: Handbook, session: Session, report: LoadReport) -> Non
             _upsert(session, ChecklistItem, item.id, checklist_id=checklist.id,
                     position=item.position, text=item.text, needs=item.needs,
                     keywords=item.keywords, activities=item.activities, text_en=item.text_en,
-                    keywords_en=item.keywords_en)
+                    keywords_en=item.keywords_en, not_applicable_to=item.not_applicable_to)
     session.flush()
     # A curator's practice keeps its place when the handbook drops the factor it named.
     session.execute(update(Practice).where(Practice.success_factor_id.not_in(factor_ids))
@@ -179,15 +179,17 @@ def _load_references(handbook: Handbook, session: Session, report: LoadReport) -
 def _load_criteria(handbook: Handbook, session: Session, report: LoadReport) -> None:
     question_ids, indicator_ids = set(), set()
     for domain in handbook.quality_domains:
-        _upsert(session, QualityDomain, domain.number, name=domain.name)
+        _upsert(session, QualityDomain, domain.number, name=domain.name,
+                name_en=domain.name_en, guidance=domain.guidance)
         for q in domain.questions:
             question_ids.add(q.id)
             _upsert(session, GuidingQuestion, q.id, domain_id=domain.number,
-                    position=q.position, text=q.text)
+                    position=q.position, text=q.text, text_en=q.text_en,
+                    activities=q.activities, needs=q.needs, success_factors=q.success_factors)
             for i in q.indicators:
                 indicator_ids.add(i.id)
                 _upsert(session, QualityIndicator, i.id, question_id=q.id,
-                        position=i.position, text=i.text)
+                        position=i.position, text=i.text, text_en=i.text_en)
     session.flush()
     _remove_stale(session, QualityIndicator, indicator_ids, report)
     _remove_stale(session, GuidingQuestion, question_ids, report)

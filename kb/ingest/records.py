@@ -33,6 +33,7 @@ class ChecklistItemRecord:
     activities: list[str] = field(default_factory=list)
     text_en: str = ""
     keywords_en: list[str] = field(default_factory=list)
+    not_applicable_to: list[str] = field(default_factory=list)  # organisation types
 
 
 @dataclass
@@ -104,6 +105,7 @@ class QualityIndicatorRecord:
     id: str
     position: int
     text: str
+    text_en: str = ""
 
 
 @dataclass
@@ -112,6 +114,11 @@ class GuidingQuestionRecord:
     position: int
     text: str
     indicators: list[QualityIndicatorRecord]
+    text_en: str = ""
+    # what the question is about (corpus/criteria_en.toml): to find practices that do it
+    activities: list[str] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)
+    success_factors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -119,6 +126,8 @@ class QualityDomainRecord:
     number: int
     name: str
     questions: list[GuidingQuestionRecord]
+    name_en: str = ""
+    guidance: list[str] = field(default_factory=list)  # general checklist item IDs
 
 
 @dataclass

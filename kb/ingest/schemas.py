@@ -186,6 +186,40 @@ class PracticesTextFile(Entry):
     practice: dict[str, PracticeText] = {}
 
 
+class DomainEnglish(Entry):
+    name: Text
+    guidance: list[str] = []
+
+
+class QuestionEnglish(Entry):
+    text: Text
+    activities: list[Code] = []
+    needs: list[Code] = []
+    success_factors: list[str] = []
+
+
+class IndicatorEnglish(Entry):
+    text: Text
+
+
+class OrganisationType(Entry):
+    not_applicable: list[str] = []
+
+
+class OrganisationTypesFile(Entry):
+    """organisation_types.toml: the checklist items that do not apply to a type."""
+
+    type: dict[str, OrganisationType] = {}
+
+
+class CriteriaEnglishFile(Entry):
+    """criteria_en.toml: the quality criteria's English wording and what each question is about."""
+
+    domain: dict[str, DomainEnglish] = {}
+    question: dict[str, QuestionEnglish] = {}
+    indicator: dict[str, IndicatorEnglish] = {}
+
+
 # --- vocabularies: needs.toml, activities.toml; checklist_needs.toml ------------------------------
 
 class Term(Entry):

@@ -34,7 +34,8 @@ class Unavailable(KbHTTPError):
 
 def masked_path() -> str:
     """The request's path with secrets (assessment tokens) masked, for logs."""
-    return re.sub(r"^/assess/[^/]+", "/assess/<token>", request.path)
+    return re.sub(r"^(/assess(?:/shared)?|/quality-check|/api/assessments)/(?!import$)[^/]+", r"\1/<token>",
+                  request.path)
 
 
 def check_input() -> None:

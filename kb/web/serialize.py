@@ -277,17 +277,20 @@ class Glossary(Shape):
 class Indicator(Shape):
     id: str
     text: str
+    text_en: Annotated[str | None, Blank]
 
 
 class Question(Shape):
     id: str
     text: str
+    text_en: Annotated[str | None, Blank]
     indicators: list[Indicator]
 
 
 class QualityDomain(Shape):
     domain: int = Field(validation_alias="id")
     name: str
+    name_en: Annotated[str | None, Blank]
     questions: list[Question]
 
 
@@ -304,7 +307,9 @@ class Why(Shape):
     """Why a practice is recommended for one checklist item (kb.assessment.recommend.Reason)."""
 
     item: str = Field(description="The checklist item ID.")
-    words: list[str] = Field(description="Words the item and the practice share.")
+    words: list[str] = Field(description="Words the item and the practice share (Latvian).")
+    words_en: list[str] = Field(description="Words the item's English wording shares with the "
+                                            "practice's English summary.")
     needs: list[str]
     activities: list[str] = Field(description="Activities the item calls for that the practice "
                                               "carries out.")

@@ -66,6 +66,8 @@ class Operation:
     body: type[BaseModel] | None = None
     answered: tuple[int, ...] = ()  # other statuses answered with the same shape
     alternatives: dict | None = None  # other media types of the 200 answer, with their schemas
+    shaped: tuple[tuple[int, type[BaseModel]], ...] = ()  # statuses with a shape of their own
+    ok: int = 200  # the status of the answer (201: it created something)
 
 
 OPERATIONS = {
@@ -92,12 +94,18 @@ OPERATIONS = {
 }
 
 
+# Functions that give a schema the values this deployment accepts (checklist items, quality
+# indicators), called with the components' schemas.
+VOCABULARIES: list = []
+
+
 def components() -> tuple[dict, dict]:
     """The schema reference of every shape, and the schemas (each model once, by its name).
 
     `kb export`'s line (PracticeRecord) is among them, though no endpoint answers with it."""
     shapes = [(op.answer, "serialization") for op in OPERATIONS.values() if op.answer]
     shapes += [(op.body, "validation") for op in OPERATIONS.values() if op.body]
+    shapes += [(shape, "serialization") for op in OPERATIONS.values() for _s, shape in op.shaped]
     shapes += [(serialize.Error, "serialization"), (PracticeRecord, "validation")]
     refs, schemas = models_json_schema(shapes, ref_template=COMPONENTS)
     return {model: ref for (model, _mode), ref in refs.items()}, schemas["$defs"]
@@ -119,10 +127,15 @@ def _operation(endpoint: str, rule: str, refs: dict) -> dict:
                                               in (op.alternatives or {}).items()}}}
     operation = {"summary": " ".join(doc.split()) or endpoint, "operationId": endpoint,
                  "parameters": [*path, *map(_with_vocabulary, op.parameters)],
-                 "responses": {"200": {"description": "OK", **ok},
+                 "responses": {str(op.ok): {"description": "OK" if op.ok == 200 else
+                                            "Created", **ok},
                                **{str(s): {"description": "Answered", **answer}
                                   for s in op.answered},
                                **{str(s): error for s in op.errors},
+                               **{str(s): {"description": shape.__doc__.strip().split("\n")[0]
+                                           if shape.__doc__ else "Answered",
+                                           "content": _content(refs[shape])}
+                                  for s, shape in op.shaped},
                                "default": error}}
     if op.body is not None:
         operation["requestBody"] = {"required": True, "content": _content(refs[op.body])}
@@ -151,6 +164,8 @@ def spec() -> dict:
     if unmet is not None:  # the checklist items there are
         unmet["items"] = {"type": "string",
                           "enum": [i.id for c in catalogue.checklists(db()) for i in c.items]}
+    for vocabulary in VOCABULARIES:
+        vocabulary(schemas)
     paths: dict[str, dict] = {}
     for rule in sorted(current_app.url_map.iter_rules(), key=lambda r: r.rule):
         if rule.rule.startswith("/api/"):

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("assess", __name__)
 
-from kb.web.assess import routes  # noqa: E402,F401
+from kb.web.assess import quality_check, routes  # noqa: E402,F401

@@ -5,16 +5,16 @@ import json
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from pydantic import ValidationError
 
-from kb.assessment import assess
+from kb.assessment import assess, record, rounds, teams
 from kb.core.models import Area
-from kb.assessment.recommend import per_item
 from kb.web.assess import bp
+from kb.web.assessment_json import AssessmentCreate, record_json, summary_data
 from kb.web.errors import BadParameter, NotFound, wants_json
-from kb.web.serialize import why_json
-from kb.web.services import db, search_reader
+from kb.web.services import db
+
+IMPORT_LIMIT = 512 * 1024  # a record of 93 answers and 7 notes of 5,000 characters is ~60 kB
 
 
 def get_assessment(token: str):
@@ -103,48 +103,123 @@ def save(token: str, page: str):
     return redirect(url_for("assess.page", token=token, page=page), code=303)
 
 
-def summary_data(assessment) -> dict:
-    pages = assess.summarize(db(), assessment)
-    unmet = [i.id for p in pages for i in p.unmet]
-    recommendations = {}
-    if unmet:
-        recommendations = per_item(search_reader(), db(), unmet, top=3)
-    areas = {a.id: a for a in db().scalars(select(Area).options(selectinload(Area.references)))}
-    return {
-        "organisation": assessment.organisation or None,
-        "organisation_type": assessment.organisation_type or None,
-        "updated_at": assessment.updated_at.isoformat() if assessment.updated_at else None,
-        "pages": [{
-            "page": p.page, "title": p.title, "title_en": p.title_en or None, "met": p.met,
-            "applicable": p.applicable,
-            "not_applicable": p.not_applicable, "unanswered": p.unanswered,
-            "reading": p.reading, "percent": p.percent, "notes": p.note,
-            "unmet": [{"id": i.id, "text": i.text, "text_en": i.text_en or None, "practices": [
-                {"id": r.id, "title": r.title, "title_en": r.title_en or None,
-                 "country": r.countries, "area": r.area, "score": r.score,
-                 "why": why_json(r.reasons)}
-                for r in recommendations.get(i.id, [])]} for i in p.unmet],
-            "references": [{"id": r.id, "title": r.title, "year": r.year,
-                            "url": r.urls[0] if r.urls else None}
-                           for r in (areas[int(p.page)].references if p.page != "general" else [])],
-        } for p in pages],
-    }
-
-
 @bp.get("/assess/<token>/summary")
 def summary(token: str):
-    """The summary: per area met/applicable, the handbook's reading, notes, recommendations."""
+    """The summary: per area met/applicable, the handbook's reading, notes, unanswered items,
+    recommendations, and the comparison with the round before."""
     assessment = get_assessment(token)
     data = summary_data(assessment)
     if wants_json():
         return jsonify(data)
-    return render_template("assess/summary.html", assessment=assessment, **data)
+    return render_template("assess/summary.html", assessment=assessment, shared_view=False,
+                           **data)
+
+
+@bp.get("/assess/shared/<share_token>")
+def shared(share_token: str):
+    """A round's summary, read-only, for partners and refugees (through its share link)."""
+    assessment = teams.by_share_token(db(), share_token)
+    if assessment is None:
+        raise NotFound("Nothing is shared at this address: the link is wrong or its owner "
+                       "stopped sharing it.", "token")
+    data = summary_data(assessment, shared=True)
+    if wants_json():
+        return jsonify(data)
+    return render_template("assess/summary.html", assessment=None, shared_view=True, **data)
+
+
+@bp.post("/assess/<token>/share")
+def share(token: str):
+    """Make (or keep) a read-only link to this round's summary."""
+    assessment = get_assessment(token)
+    teams.share(db(), assessment)
+    db().commit()
+    flash(_("Anyone with the read-only link can see this summary, but change nothing. Stop "
+            "sharing at any time."), "info")
+    return redirect(url_for("assess.summary", token=token) + "#share", code=303)
+
+
+@bp.post("/assess/<token>/share/revoke")
+def revoke(token: str):
+    """Stop sharing: the read-only link opens nothing any more."""
+    assessment = get_assessment(token)
+    teams.revoke(db(), assessment)
+    db().commit()
+    flash(_("The read-only link no longer works."), "info")
+    return redirect(url_for("assess.summary", token=token) + "#share", code=303)
+
+
+@bp.post("/assess/<token>/team")
+def invite(token: str):
+    """Invite a team member: they answer on a link of their own; the summary counts them."""
+    assessment = get_assessment(token)
+    try:
+        member = teams.invite(db(), assessment, request.form.get("name", ""))
+    except assess.AssessmentError as exc:
+        db().rollback()
+        raise BadParameter(str(exc), exc.field) from None
+    db().commit()
+    flash(_("%(name)s is invited: send them their own link, shown under the team.",
+            name=member.member_name), "info")
+    return redirect(url_for("assess.summary", token=token) + "#team", code=303)
 
 
 @bp.get("/assess/<token>/summary.json")
 def download(token: str):
-    """The summary as a JSON file to keep."""
-    data = summary_data(get_assessment(token))
+    """The complete record as a JSON file: every answer and note; import it to restore it."""
+    data = record_json(get_assessment(token))
     body = json.dumps(data, ensure_ascii=False, indent=2)
     return Response(body, mimetype="application/json", headers={
         "Content-Disposition": 'attachment; filename="kb-self-assessment.json"'})
+
+
+@bp.post("/assess/<token>/follow-up")
+def follow_up(token: str):
+    """Start the next round: a new assessment dated today with this round's answers."""
+    assessment = get_assessment(token)
+    try:
+        new = rounds.follow_up(db(), assessment)
+    except assess.AssessmentError as exc:
+        raise BadParameter(str(exc), exc.field) from None
+    db().commit()
+    flash(_("Round %(n)d started with the answers of round %(m)d: change what is different "
+            "now. It has a link of its own.", n=new.round, m=assessment.round), "info")
+    return redirect(url_for("assess.page", token=new.token, page="1"), code=303)
+
+
+@bp.route("/assess/import", methods=["GET", "POST"])
+def import_record():
+    """Restore an assessment from its downloaded JSON record, under a new link."""
+    if request.method == "GET":
+        return render_template("assess/import.html")
+    upload = request.files.get("record")
+    error = None
+    if upload is None or not upload.filename:
+        error = _("Choose the JSON file you downloaded from a summary.")
+    else:
+        raw = upload.read(IMPORT_LIMIT + 1)
+        try:
+            data = json.loads(raw.decode("utf-8")) if len(raw) <= IMPORT_LIMIT else None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            data = None
+        if not isinstance(data, dict):
+            error = _("This file is not a kb self-assessment record (JSON downloaded from a "
+                      "summary).")
+        else:
+            try:
+                wanted = AssessmentCreate.model_validate(
+                    {k: data.get(k) for k in ("organisation", "organisation_type", "answers",
+                                              "notes") if data.get(k) is not None})
+                assessment = record.create(db(), wanted.organisation, wanted.organisation_type,
+                                           wanted.answers, wanted.notes)
+            except ValidationError as exc:
+                where = ".".join(str(p) for p in exc.errors()[0]["loc"])
+                error = _("The record cannot be imported: %(where)s is not valid.", where=where)
+            except assess.AssessmentError as exc:
+                error = _("The record cannot be imported: %(why)s", why=str(exc))
+    if error is not None:
+        db().rollback()
+        return render_template("assess/import.html", error=error), 400
+    db().commit()
+    flash(_("Imported. This is a new assessment with a link of its own: bookmark it."), "info")
+    return redirect(url_for("assess.summary", token=assessment.token), code=303)

@@ -204,6 +204,11 @@ def suggest():
     """Suggest a practice (anyone): it lands in the curators' review queue."""
     form = SuggestForm()
     _fill_choices(form)
+    # From the assessment table's "suggest this practice": its scores go with the suggestion.
+    self_check = quality.check_of_token(db(), request.values.get("quality_check", ""))
+    if self_check is not None and request.method == "GET":
+        form.title.data = form.title.data or self_check.title
+        form.organisation.data = form.organisation.data or self_check.organisation
     if form.validate_on_submit():
         if form.website.data:  # a bot filled in the hidden field: say thanks, keep nothing
             return render_template("curate/thanks.html")
@@ -213,10 +218,12 @@ def suggest():
         if accounts.count(db(), key, SUGGEST_WINDOW) >= limit:
             raise TooManyRequests(too_many)
         try:
-            review.submit(db(), _raw(form), None, via="public")
+            suggested = review.submit(db(), _raw(form), None, via="public")
         except review.ReviewError as exc:
             _show_errors(form, exc)
         else:
+            if self_check is not None:
+                quality.attach_self_scores(db(), self_check.token, suggested.id)
             # The count the database returns decides: of many suggestions sent at once,
             # exactly `limit` are kept.
             if accounts.hit(db(), key, SUGGEST_WINDOW) > limit:
@@ -225,7 +232,8 @@ def suggest():
             db().commit()
             return render_template("curate/thanks.html")
     status = 400 if request.method == "POST" else 200
-    return render_template("curate/practice_form.html", form=form, mode="suggest"), status
+    return render_template("curate/practice_form.html", form=form, mode="suggest",
+                           self_check=self_check), status
 
 
 def get_practice(practice_id: str, intent: str = "view") -> Practice:
@@ -306,7 +314,15 @@ def practice(practice_id: str):
                            history=history, form=ReviewForm(), handbook=p.source == HANDBOOK,
                            proposal=proposal, note=note, note_limit=schema.NOTE_LIMIT,
                            reason_limit=schema.REASON_LIMIT, domains=domains, values=values,
-                           result=quality.score(values, domains), curators=curators)
+                           result=quality.score(values, domains), curators=curators,
+                           **_self_scores(p.id, domains))
+
+
+def _self_scores(practice_id: str, domains) -> dict:
+    """The submitter's own scores from the assessment table, shown beside the curators'."""
+    check = quality.self_scores_of(db(), practice_id)
+    return {"self_values": dict(check.scores) if check else None,
+            "self_result": quality.score(dict(check.scores), domains) if check else None}
 
 
 @bp.post("/curate/practices/<practice_id>/review")

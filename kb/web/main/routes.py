@@ -12,6 +12,7 @@ from sqlalchemy import select
 from kb.core.models import (SuccessFactor)
 from kb.web import params
 from kb import catalogue
+from kb.core.config import setting
 from kb.web.lookups import get_area, get_practice
 from kb.web.errors import NotFound, Unavailable, wants_json
 from kb.web.helpers import localized
@@ -157,4 +158,6 @@ def glossary():
 def criteria():
     """The quality-assessment criteria."""
     return render_page("criteria.html",
-                       {"domains": [criteria_json(d) for d in catalogue.criteria(db())]})
+                       {"domains": [criteria_json(d) for d in catalogue.criteria(db())]},
+                       domain_min=setting("KB_QUALITY_DOMAIN_MIN"),
+                       overall_min=setting("KB_QUALITY_OVERALL_MIN"))
