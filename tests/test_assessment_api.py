@@ -95,7 +95,7 @@ def test_create_patch_conflict_follow_up_export_import_round_trip(client):
     (b"not json", "not a kb self-assessment record"),
     (b'["a list"]', "not a kb self-assessment record"),
     (json.dumps({"answers": {"area-1-01": "maybe"}}).encode(), "answers.area-1-01"),
-    (json.dumps({"answers": {"area-9-01": "met"}}).encode(), "unknown checklist item"),
+    (json.dumps({"answers": {"area-9-01": "met"}}).encode(), "Unknown checklist item"),
     (json.dumps({"notes": {"1": "x" * 5001}}).encode(), "notes.1"),
 ])
 def test_a_bad_import_is_a_form_message_and_imports_nothing(client, upload, message):

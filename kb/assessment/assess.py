@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from kb.core.messages import N_, DomainError
 from kb.core.vocabulary import ORGANISATION_TYPES
 from kb.core.models import (Area, Assessment, AssessmentAnswer, AssessmentChange,
                             AssessmentNote, Checklist, ChecklistItem)
@@ -23,12 +24,8 @@ NOTE_LIMIT = 5000
 ORGANISATION_LIMIT = 200
 
 
-class AssessmentError(ValueError):
+class AssessmentError(DomainError):
     """Input that cannot be saved; `field` names what is wrong."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def new_token() -> str:
@@ -39,10 +36,11 @@ def new_token() -> str:
 def create(session: Session, organisation: str = "", organisation_type: str = "") -> Assessment:
     organisation = organisation.strip()
     if len(organisation) > ORGANISATION_LIMIT:
-        raise AssessmentError(f"the organisation name may have at most {ORGANISATION_LIMIT} "
-                              "characters", "organisation")
+        raise AssessmentError(N_("The organisation's name may have at most %(most)d "
+                                 "characters."), "organisation", most=ORGANISATION_LIMIT)
     if organisation_type not in ("", *ORGANISATION_TYPES):
-        raise AssessmentError("unknown organisation type", "organisation_type")
+        raise AssessmentError(N_("Choose an organisation type from the list."),
+                              "organisation_type")
     assessment = Assessment(token=new_token(), organisation=organisation,
                             organisation_type=organisation_type)
     session.add(assessment)
@@ -72,7 +70,8 @@ def get_by_token(session: Session, token: str) -> Assessment | None:
 def page_checklists(session: Session, page: str) -> list[Checklist]:
     """The checklists shown on ``page`` (an area number, or "general")."""
     if page not in PAGES:
-        raise AssessmentError(f"unknown page {page!r}", "page")
+        raise AssessmentError(N_("There is no page %(page)r; the pages are 1-6 and general."),
+                              "page", page=page)
     area = None if page == "general" else int(page)
     query = select(Checklist).options(selectinload(Checklist.items)).order_by(Checklist.position)
     query = query.where(Checklist.area_id.is_(None) if area is None else Checklist.area_id == area)
@@ -107,10 +106,12 @@ def save_page(session: Session, assessment: Assessment, page: str, answers: dict
     items = {i.id for c in page_checklists(session, page) for i in c.items}
     unknown = sorted(set(answers) - items)
     if unknown:
-        raise AssessmentError(f"items not on this page: {', '.join(unknown[:5])}", "answers")
+        raise AssessmentError(N_("These items are not on this page: %(items)s"), "answers",
+                              items=", ".join(unknown[:5]))
     bad = sorted(i for i, s in answers.items() if s not in ANSWERS)
     if bad:
-        raise AssessmentError(f"an answer must be one of {', '.join(ANSWERS)} ({bad[0]})", bad[0])
+        raise AssessmentError(N_("An answer must be one of %(known)s (%(item)s)."), bad[0],
+                              known=", ".join(ANSWERS), item=bad[0])
     lock_for_saving(session, assessment)
     saved = answers_of(assessment)
     saved_note = note_of(assessment, page)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from kb.core.models import (HANDBOOK, PUBLISHED, ChecklistItem, Practice, QualityCheck,
                             QualityDomain)
 from kb.core.quality import NUMBERS, VALUES, QualityResult, domains_with_indicators, score
+from kb.core.messages import N_
 from kb.assessment.assess import AssessmentError, new_token
 
 TITLE_LIMIT = 200
@@ -31,16 +32,17 @@ def parse_scores(raw: dict, domains: list[QualityDomain]) -> dict[str, str]:
     known = {i.id for d in domains for q in d.questions for i in q.indicators}
     unknown = sorted(k for k in raw if k not in known)
     if unknown:
-        raise AssessmentError(f"unknown quality indicators: {', '.join(unknown[:5])}; they are "
-                              "1.1.1 ... 5.2.2 (GET /api/criteria)", "scores")
+        raise AssessmentError(N_("Unknown quality indicators: %(ids)s; they are 1.1.1 ... 5.2.2 "
+                                 "(GET /api/criteria)."), "scores", ids=", ".join(unknown[:5]))
     values = {}
     for key, value in raw.items():
         if isinstance(value, bool) or not (value is None or isinstance(value, (int, float, str))):
-            raise AssessmentError(f"score of {key} must be 1, 0.5, 0 or null", f"scores.{key}")
+            raise AssessmentError(N_("The score of %(id)s must be 1, 0.5, 0 or null."),
+                                  f"scores.{key}", id=key)
         name = value if isinstance(value, str) else NUMBERS.get(value, "?")
         if name not in VALUES:
-            raise AssessmentError(f"score of {key} must be 1, 0.5, 0 or null (met, partly, "
-                                  "not met, unknown)", f"scores.{key}")
+            raise AssessmentError(N_("The score of %(id)s must be 1, 0.5, 0 or null (met, partly, "
+                                     "not met, unknown)."), f"scores.{key}", id=key)
         values[key] = name
     return values
 
@@ -146,7 +148,8 @@ def create(session: Session, values: dict[str, str], title: str = "",
     title, organisation = title.strip(), organisation.strip()
     for name, text in (("title", title), ("organisation", organisation)):
         if len(text) > TITLE_LIMIT:
-            raise AssessmentError(f"the {name} may have at most {TITLE_LIMIT} characters", name)
+            raise AssessmentError(N_("The %(what)s may have at most %(most)d characters."), name,
+                                  what=name, most=TITLE_LIMIT)
     check = QualityCheck(token=new_token(), title=title, organisation=organisation,
                          scores={k: v for k, v in values.items() if v != "unknown"})
     session.add(check)

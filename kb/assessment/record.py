@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.assessment import assess
+from kb.core.messages import N_
 from kb.assessment.assess import (ANSWERS, NOTE_LIMIT, PAGES, UNANSWERED, AssessmentError,
                                   answers_of, note_of)
 from kb.core.models import Assessment, AssessmentAnswer, AssessmentChange, AssessmentNote, ChecklistItem
@@ -46,9 +47,9 @@ class Changes:
 
 class StaleVersion(AssessmentError):
     def __init__(self, seen: int, changes: Changes):
-        super().__init__(f"the assessment changed since version {seen}: it is at version "
-                         f"{changes.version}; read it again, then send your changes with "
-                         "that version", "version")
+        super().__init__(N_("The assessment changed since version %(seen)d: it is at version "
+                            "%(now)d; read it again, then send your changes with that "
+                            "version."), "version", seen=seen, now=changes.version)
         self.changes = changes
 
 
@@ -74,22 +75,24 @@ def check_answers(session: Session, answers: dict[str, str]) -> None:
     known = {i.id for i in all_items(session)}
     unknown = sorted(set(answers) - known)
     if unknown:
-        raise AssessmentError(f"unknown checklist item IDs: {', '.join(unknown[:5])}", "answers")
+        raise AssessmentError(N_("Unknown checklist item IDs: %(ids)s"), "answers",
+                              ids=", ".join(unknown[:5]))
     bad = sorted(i for i, s in answers.items() if s not in STATUSES)
     if bad:
-        raise AssessmentError(f"an answer must be one of {', '.join(STATUSES)} ({bad[0]})",
-                              f"answers.{bad[0]}")
+        raise AssessmentError(N_("An answer must be one of %(known)s (%(item)s)."),
+                              f"answers.{bad[0]}", known=", ".join(STATUSES), item=bad[0])
 
 
 def check_notes(notes: dict[str, str]) -> None:
     unknown = sorted(set(notes) - set(PAGES))
     if unknown:
-        raise AssessmentError(f"unknown pages {unknown}: notes are per page "
-                              f"{', '.join(PAGES)}", "notes")
+        raise AssessmentError(N_("Unknown pages %(pages)s: notes are per page %(known)s."),
+                              "notes", pages=", ".join(map(str, unknown)), known=", ".join(PAGES))
     for page, text in notes.items():
         if len(text) > NOTE_LIMIT:
-            raise AssessmentError(f"the notes of page {page} have {len(text)} characters; at "
-                                  f"most {NOTE_LIMIT}", f"notes.{page}")
+            raise AssessmentError(N_("The notes of page %(page)s have %(got)d characters; they "
+                                     "may have at most %(most)d."), f"notes.{page}", page=page,
+                                  got=len(text), most=NOTE_LIMIT)
 
 
 def write(session: Session, assessment: Assessment, answers: dict[str, str],
@@ -135,10 +138,11 @@ def patch(session: Session, assessment: Assessment, seen: int, answers: dict[str
     check_answers(session, answers)
     check_notes(notes)
     if "organisation" in fields and len(fields["organisation"].strip()) > assess.ORGANISATION_LIMIT:
-        raise AssessmentError(f"the organisation name may have at most "
-                              f"{assess.ORGANISATION_LIMIT} characters", "organisation")
+        raise AssessmentError(N_("The organisation's name may have at most %(most)d "
+                                 "characters."), "organisation", most=assess.ORGANISATION_LIMIT)
     if fields.get("organisation_type", "") not in ("", *assess.ORGANISATION_TYPES):
-        raise AssessmentError("unknown organisation type", "organisation_type")
+        raise AssessmentError(N_("Choose an organisation type from the list."),
+                              "organisation_type")
     assess.lock_for_saving(session, assessment)  # the only writer now; its version + 1
     if assessment.version - 1 != seen:
         changes = changes_since(session, assessment, seen)

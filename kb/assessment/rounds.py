@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kb.assessment import assess
+from kb.core.messages import N_
 from kb.assessment.assess import AssessmentError, answers_of
 from kb.core.models import Assessment, AssessmentAnswer
 
@@ -42,12 +43,13 @@ def follow_up(session: Session, assessment: Assessment) -> Assessment:
     """A new round after ``assessment``, dated now, with its answers copied (notes start
     empty: they are about the new round)."""
     if assessment.team_id is not None:
-        raise AssessmentError("a team member's answers have no follow-up; the team round's "
-                              "owner starts one", "token")
+        raise AssessmentError(N_("A team member's answers have no follow-up; the team round's "
+                                 "owner starts one."), "token")
     later = _load(session, previous_id=assessment.id)
     if later is not None:
-        raise AssessmentError(f"round {assessment.round} has a follow-up already: round "
-                              f"{later.round}; follow that one up", "token")
+        raise AssessmentError(N_("Round %(round)d has a follow-up already: round %(later)d; "
+                                 "follow that one up."), "token", round=assessment.round,
+                              later=later.round)
     new = Assessment(token=assess.new_token(), organisation=assessment.organisation,
                      organisation_type=assessment.organisation_type,
                      previous_id=assessment.id, round=assessment.round + 1)

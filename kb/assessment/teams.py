@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kb.assessment import assess
+from kb.core.messages import N_
 from kb.assessment.assess import AssessmentError, answers_of
 from kb.core.models import Assessment, AssessmentAnswer
 
@@ -54,15 +55,17 @@ def invite(session: Session, owner: Assessment, name: str) -> Assessment:
     handbook says do not apply to the organisation's type start as the owner's did."""
     name = name.strip()
     if not name:
-        raise AssessmentError("give the member's name (or a role, such as \"partner NGO\")",
+        raise AssessmentError(N_("Give the member's name (or a role, such as \"partner NGO\")."),
                               "name")
     if len(name) > NAME_LIMIT:
-        raise AssessmentError(f"a name may have at most {NAME_LIMIT} characters", "name")
+        raise AssessmentError(N_("A name may have at most %(most)d characters."), "name",
+                              most=NAME_LIMIT)
     if owner.team_id is not None:
-        raise AssessmentError("a team member cannot invite others; the round's owner does",
+        raise AssessmentError(N_("A team member cannot invite others; the round's owner does."),
                               "token")
     if len(members(session, owner)) >= MEMBER_LIMIT:
-        raise AssessmentError(f"a team round has at most {MEMBER_LIMIT} members", "name")
+        raise AssessmentError(N_("A team round has at most %(most)d members."), "name",
+                              most=MEMBER_LIMIT)
     member = Assessment(token=assess.new_token(), organisation=owner.organisation,
                         organisation_type=owner.organisation_type, team_id=owner.id,
                         member_name=name, round=owner.round)

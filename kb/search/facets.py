@@ -19,13 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kb.core.models import Activity, Need, SuccessFactor
+from kb.core.messages import N_, DomainError
 from kb.core.vocabulary import COUNTRIES
 from kb.search.documents import TYPES, Document
-
-
-def N_(text: str) -> str:
-    """Marks a label for translation (the web layer translates it when it shows it)."""
-    return text
 
 
 @dataclass(frozen=True)
@@ -53,27 +49,30 @@ class Facet:
 
 def _type(raw: str) -> str:
     if raw not in TYPES:
-        raise ValueError(f"unknown type {raw!r}; use one of {', '.join(TYPES)}")
+        raise DomainError(N_("unknown type %(got)r; use one of %(known)s"), got=raw,
+                          known=", ".join(TYPES))
     return raw
 
 
 def _country(raw: str) -> str:
     code = raw.strip().upper()
     if code not in COUNTRIES:
-        raise ValueError(f"must be an ISO 3166-1 alpha-2 code such as PL, got {raw!r}")
+        raise DomainError(N_("must be an ISO 3166-1 alpha-2 code such as PL, got %(got)r"),
+                          got=raw)
     return code
 
 
 def _area(raw: str) -> int:
     text = raw.strip()
     if not text.isdigit() or len(text) > 3 or not 1 <= int(text) <= AREAS:
-        raise ValueError(f"must be a key area from 1 to {AREAS}, got {raw[:20]!r}")
+        raise DomainError(N_("must be a key area from 1 to %(n)d, got %(got)r"), n=AREAS,
+                          got=raw[:20])
     return int(text)
 
 
 def _quality(raw: str) -> str:
     if raw.strip() != "good":
-        raise ValueError(f"must be \"good\", got {raw[:20]!r}")
+        raise DomainError(N_("must be \"good\", got %(got)r"), got=raw[:20])
     return "good"
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from kb import catalogue
+from kb.core.messages import N_
 from kb.core.models import Area, Practice
 from kb.web.errors import NotFound
 from kb.web.services import db
@@ -11,7 +12,7 @@ def get_practice(practice_id: str) -> Practice:
     """A published practice, or 404."""
     found = catalogue.practice(db(), practice_id)
     if found is None:
-        raise NotFound(f"no practice with id {practice_id!r}", "id")
+        raise NotFound(N_("There is no practice %(id)r."), "id", values={"id": practice_id})
     return found
 
 
@@ -19,5 +20,6 @@ def get_area(number: int) -> Area:
     """A key area, or 404."""
     found = catalogue.area(db(), number) if 1 <= number <= 1_000_000 else None
     if found is None:
-        raise NotFound(f"no key area {number}; areas are 1 to 6", "n")
+        raise NotFound(N_("There is no key area %(n)d; the areas are 1 to 6."), "n",
+                       values={"n": number})
     return found

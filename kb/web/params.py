@@ -6,6 +6,7 @@ import re
 from flask_babel import get_locale
 from werkzeug.datastructures import MultiDict
 
+from kb.core.messages import N_
 from kb.core.vocabulary import LANGUAGES
 from kb.search.sorting import SORTS
 from kb.search import FACETS, FILTER_FIELDS, Facet, Filters
@@ -23,20 +24,25 @@ def integer(args: MultiDict, name: str, default: int | None, low: int, high: int
     if raw == "":
         return default
     if not re.fullmatch(r"\s*\d+\s*", raw):
-        raise BadParameter(f"{name} must be a whole number from {low} to {high}, got "
-                           f"{raw[:40]!r}", name)
+        raise BadParameter(N_("%(name)s must be a whole number from %(low)d to %(high)d, got "
+                              "%(got)r"), name,
+                           values={"name": name, "low": low, "high": high, "got": raw[:40]})
     if len(raw.strip().lstrip("0")) > len(str(high)):  # int() of 4,300+ digits would raise
-        raise BadParameter(f"{name} must be from {low} to {high}, got {raw.strip()[:20]}…", name)
+        raise BadParameter(N_("%(name)s must be from %(low)d to %(high)d, got %(got)s…"), name,
+                           values={"name": name, "low": low, "high": high,
+                                   "got": raw.strip()[:20]})
     value = int(raw)
     if not low <= value <= high:
-        raise BadParameter(f"{name} must be from {low} to {high}, got {value}", name)
+        raise BadParameter(N_("%(name)s must be from %(low)d to %(high)d, got %(got)d"), name,
+                           values={"name": name, "low": low, "high": high, "got": value})
     return value
 
 
 def query_text(args: MultiDict) -> str:
     q = args.get("q", "")
     if len(q) > MAX_QUERY:
-        raise BadParameter(f"q must be at most {MAX_QUERY} characters, got {len(q)}", "q")
+        raise BadParameter(N_("The query may have at most %(most)d characters; it has %(got)d."),
+                           "q", values={"most": MAX_QUERY, "got": len(q)})
     return q.replace("\x00", " ")
 
 
@@ -59,14 +65,15 @@ def _values(args: MultiDict, facet: Facet) -> list:
         try:
             values.append(facet.parse(part))
         except ValueError as exc:
-            raise BadParameter(f"{facet.name} {exc}", facet.name) from None
+            raise BadParameter(N_("%(name)s: %(why)s"), facet.name,
+                               values={"name": facet.name, "why": exc}) from None
     if facet.codes is not None and values:
         known = facet.codes(db())
         unknown = [v for v in values if v not in known]
         if unknown:
             listed = ", ".join(known[:60]) + (" ..." if len(known) > 60 else "")
-            raise BadParameter(f"unknown {facet.name} {unknown[0]!r}; use one of {listed}",
-                               facet.name)
+            raise BadParameter(N_("unknown %(name)s %(got)r; use one of %(known)s"), facet.name,
+                               values={"name": facet.name, "got": unknown[0], "known": listed})
     return list(dict.fromkeys(values))
 
 
@@ -74,7 +81,8 @@ def sort(args: MultiDict) -> str:
     """One of `kb.search.sorting.SORTS` (default relevance)."""
     raw = args.get("sort", "").strip() or "relevance"
     if raw not in SORTS:
-        raise BadParameter(f"sort must be one of {', '.join(SORTS)}, got {raw[:40]!r}", "sort")
+        raise BadParameter(N_("sort must be one of %(known)s, got %(got)r"), "sort",
+                           values={"known": ", ".join(SORTS), "got": raw[:40]})
     return raw
 
 
@@ -82,8 +90,8 @@ def language(args: MultiDict) -> str:
     """The ``lang`` asked for (lv or en; a bad one is 400), else the UI's language."""
     raw = args.get("lang", "")
     if raw and raw not in LANGUAGES:
-        raise BadParameter(f"lang must be one of {', '.join(LANGUAGES)}, got {raw[:20]!r}",
-                           "lang")
+        raise BadParameter(N_("lang must be one of %(known)s, got %(got)r"), "lang",
+                           values={"known": ", ".join(LANGUAGES), "got": raw[:20]})
     return raw or str(get_locale())
 
 

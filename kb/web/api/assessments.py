@@ -48,7 +48,7 @@ def quality_check():
         check = (table.create(db(), values, wanted.title, wanted.organisation)
                  if wanted.save else None)
     except AssessmentError as exc:
-        raise BadParameter(str(exc), exc.field) from None
+        raise BadParameter.of(exc) from None
     evaluation = table.evaluate(db(), values, domains)
     with force_locale(wanted.lang):
         data = quality_json.quality_check_json(evaluation, domains, wanted.lang,
@@ -87,7 +87,7 @@ def assessments_create():
         created = record.create(db(), wanted.organisation, wanted.organisation_type,
                                 wanted.answers, wanted.notes)
     except AssessmentError as exc:
-        raise BadParameter(str(exc), exc.field) from None
+        raise BadParameter.of(exc) from None
     db().commit()
     return jsonify(assessment_json.record_json(created)), 201
 
@@ -115,7 +115,7 @@ def assessment_patch(token: str):
         return jsonify(assessment_json.conflict_json(exc)), 409
     except AssessmentError as exc:
         db().rollback()
-        raise BadParameter(str(exc), exc.field) from None
+        raise BadParameter.of(exc) from None
     db().commit()
     return jsonify(assessment_json.record_json(found))
 
@@ -128,7 +128,7 @@ def assessment_follow_up(token: str):
     try:
         new = rounds.follow_up(db(), found)
     except AssessmentError as exc:
-        raise BadParameter(str(exc), exc.field) from None
+        raise BadParameter.of(exc) from None
     db().commit()
     return jsonify(assessment_json.record_json(new)), 201
 
@@ -161,7 +161,7 @@ def assessment_invite(token: str):
         member = teams.invite(db(), found, wanted.name)
     except AssessmentError as exc:
         db().rollback()
-        raise BadParameter(str(exc), exc.field) from None
+        raise BadParameter.of(exc) from None
     db().commit()
     return jsonify({"name": member.member_name, "token": member.token,
                     "url": url_for("assess.page", token=member.token, page="1",

@@ -10,6 +10,7 @@ from kb.assessment import quality_check
 from kb.assessment.assess import AssessmentError
 from kb.core.quality import VALUES, domains_with_indicators
 from kb.web.assess import bp
+from kb.core.messages import N_
 from kb.web.errors import BadParameter, NotFound, wants_json
 from kb.web.quality_json import quality_check_json
 from kb.web.services import db
@@ -19,7 +20,8 @@ def get_quality_check(token: str):
     """The saved scoring behind ``token``, or 404 saying nothing about any other."""
     found = quality_check.get_by_token(db(), token)
     if found is None:
-        raise NotFound("No assessment table at this address. Check the link you saved.", "token")
+        raise NotFound(N_("No assessment table at this address. Check the link you saved."),
+                       "token")
     return found
 
 
@@ -66,7 +68,7 @@ def quality_check_create():
         check = quality_check.create(db(), values, request.form.get("title", ""),
                                      request.form.get("organisation", ""))
     except AssessmentError as exc:
-        raise BadParameter(str(exc), exc.field) from None
+        raise BadParameter.of(exc) from None
     db().commit()
     flash(_("Saved. Bookmark this page: its link is the only way back to your scores."), "info")
     return redirect(url_for("assess.quality_check_saved", token=check.token), code=303)

@@ -4,14 +4,15 @@ from __future__ import annotations
 import json
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from pydantic import ValidationError
 
 from kb.assessment import assess, record, rounds, teams
 from kb.core.models import Area
 from kb.web.assess import bp
 from kb.web.assessment_json import AssessmentCreate, record_json, summary_data
-from kb.web.errors import BadParameter, NotFound, wants_json
+from kb.core.messages import N_
+from kb.web.errors import BadParameter, NotFound, shown, wants_json
 from kb.web.services import db
 
 IMPORT_LIMIT = 512 * 1024  # a record of 93 answers and 7 notes of 5,000 characters is ~60 kB
@@ -21,7 +22,7 @@ def get_assessment(token: str):
     """The assessment behind ``token``, or 404 saying nothing about any other assessment."""
     found = assess.get_by_token(db(), token)
     if found is None:
-        raise NotFound("No assessment at this address. Check the link you saved.", "token")
+        raise NotFound(N_("No assessment at this address. Check the link you saved."), "token")
     return found
 
 
@@ -38,7 +39,7 @@ def create():
         assessment = assess.create(db(), request.form.get("organisation", ""),
                                    request.form.get("organisation_type", ""))
     except assess.AssessmentError as exc:
-        raise BadParameter(str(exc), exc.field) from None
+        raise BadParameter.of(exc) from None
     db().commit()
     return redirect(url_for("assess.page", token=assessment.token, page="1"), code=303)
 
@@ -60,7 +61,8 @@ def page(token: str, page: str):
     """One page of the assessment: an area's checklist(s), or the general one, with notes."""
     assessment = get_assessment(token)
     if page not in assess.PAGES:
-        raise NotFound(f"no page {page!r}; pages are 1-6 and general", "page")
+        raise NotFound(N_("There is no page %(page)r; the pages are 1-6 and general."), "page",
+                       values={"page": page[:20]})
     return render_template("assess/page.html", **_page_context(assessment, page))
 
 
@@ -69,7 +71,8 @@ def save(token: str, page: str):
     """Save a page; go on to the next page, stay, or see the summary."""
     assessment = get_assessment(token)
     if page not in assess.PAGES:
-        raise NotFound(f"no page {page!r}; pages are 1-6 and general", "page")
+        raise NotFound(N_("There is no page %(page)r; the pages are 1-6 and general."), "page",
+                       values={"page": page[:20]})
     form = request.form
     answers = {k[5:]: v for k, v in form.items() if k.startswith("item-")}
     original = {k[5:]: v for k, v in form.items() if k.startswith("orig-") and v}
@@ -78,11 +81,14 @@ def save(token: str, page: str):
                                   form.get("notes", ""), form.get("notes_orig", ""))
     except assess.AssessmentError as exc:
         db().rollback()
-        raise BadParameter(str(exc), exc.field) from None
+        raise BadParameter.of(exc) from None
     db().commit()
     if result.conflicts:
-        flash(_("%(n)d answers had been changed in another window meanwhile; your answers "
-                "from this page were saved over them.", n=len(result.conflicts)), "warning")
+        flash(ngettext("%(num)d answer had been changed in another window meanwhile; your "
+                       "answer from this page was saved over it.",
+                       "%(num)d answers had been changed in another window meanwhile; your "
+                       "answers from this page were saved over them.", len(result.conflicts)),
+              "warning")
     if result.note_merged:
         flash(_("The notes had been changed in another window meanwhile; both versions are "
                 "kept, one after the other."), "warning")
@@ -120,8 +126,8 @@ def shared(share_token: str):
     """A round's summary, read-only, for partners and refugees (through its share link)."""
     assessment = teams.by_share_token(db(), share_token)
     if assessment is None:
-        raise NotFound("Nothing is shared at this address: the link is wrong or its owner "
-                       "stopped sharing it.", "token")
+        raise NotFound(N_("Nothing is shared at this address: the link is wrong or its owner "
+                          "stopped sharing it."), "token")
     data = summary_data(assessment, shared=True)
     if wants_json():
         return jsonify(data)
@@ -157,7 +163,7 @@ def invite(token: str):
         member = teams.invite(db(), assessment, request.form.get("name", ""))
     except assess.AssessmentError as exc:
         db().rollback()
-        raise BadParameter(str(exc), exc.field) from None
+        raise BadParameter.of(exc) from None
     db().commit()
     flash(_("%(name)s is invited: send them their own link, shown under the team.",
             name=member.member_name), "info")
@@ -180,7 +186,7 @@ def follow_up(token: str):
     try:
         new = rounds.follow_up(db(), assessment)
     except assess.AssessmentError as exc:
-        raise BadParameter(str(exc), exc.field) from None
+        raise BadParameter.of(exc) from None
     db().commit()
     flash(_("Round %(n)d started with the answers of round %(m)d: change what is different "
             "now. It has a link of its own.", n=new.round, m=assessment.round), "info")
@@ -216,7 +222,7 @@ def import_record():
                 where = ".".join(str(p) for p in exc.errors()[0]["loc"])
                 error = _("The record cannot be imported: %(where)s is not valid.", where=where)
             except assess.AssessmentError as exc:
-                error = _("The record cannot be imported: %(why)s", why=str(exc))
+                error = _("The record cannot be imported: %(why)s", why=shown(exc))
     if error is not None:
         db().rollback()
         return render_template("assess/import.html", error=error), 400

@@ -15,6 +15,7 @@ from kb import catalogue
 from kb.core.config import setting
 from kb.web.lookups import get_area, get_practice
 from kb.web.errors import NotFound, Unavailable, wants_json
+from kb.core.messages import N_
 from kb.web.helpers import localized
 from kb.web.main import bp
 from kb.web.serialize import (area_json, checklist_json, criteria_json, glossary_json, hit_json,
@@ -142,7 +143,8 @@ def country(code: str):
     code = code.upper()
     practices = db().scalars(catalogue.published(country=code)).all()
     if not practices:
-        raise NotFound(f"no practices in country {code!r}", "code")
+        raise NotFound(N_("kb has no practices from the country with the code %(code)s."), "code",
+                       values={"code": code[:10]})
     return render_page("country.html", {"country": code,
                                         "practices": [practice_json(p, full=False) for p in practices]})
 
