@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, LargeBinary, String, Table,
-                        Text)
+                        Text, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
 
 HANDBOOK = "handbook"  # Practice.source of records that `kb ingest` owns
@@ -122,6 +122,25 @@ class Practice(Base):
     urls: Mapped[list] = mapped_column(JSON, default=list)
     title_en: Mapped[str] = mapped_column(String(300), default="")
     summary_en: Mapped[str] = mapped_column(Text, default="")
+    # The practice template (kb.curation.schema): when, for whom, funded how, what came of it.
+    # For the handbook's practices, what its text states (corpus/practice_facts.toml).
+    period_start: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a year
+    period_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ongoing: Mapped[bool] = mapped_column(default=False, server_default=false())
+    target_groups: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    reach: Mapped[int | None] = mapped_column(Integer, nullable=True)  # people reached
+    funding_source: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    funding_band: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    challenge: Mapped[str] = mapped_column(Text, default="", server_default="")
+    how_it_works: Mapped[str] = mapped_column(Text, default="", server_default="")
+    results: Mapped[str] = mapped_column(Text, default="", server_default="")
+    evaluation: Mapped[str] = mapped_column(Text, default="", server_default="")
+    transferability: Mapped[str] = mapped_column(Text, default="", server_default="")
+    public_contact: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    languages: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # A public suggestion's status link: the SHA-256 of its secret token (the token itself is
+    # only in the link the submitter was given).
+    status_token: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     # Curators' submissions: who sent it, how to reach the source, the review's reason.
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("curator.id"), nullable=True)
     submitted_via: Mapped[str] = mapped_column(String(20), default="")  # "curator" or "public"

@@ -10,6 +10,10 @@ from babel import Locale
 COUNTRIES = frozenset(code for code in Locale("en").territories
                       if len(code) == 2 and code.isalpha())
 
+# ISO 639-1 language codes, from Babel's locale data (names come from it in the UI language).
+LANGUAGES = frozenset(code for code in Locale("en").languages
+                      if len(code) == 2 and code.isalpha())
+
 # Letters NFKD does not take apart into a base letter and a mark.
 _LETTERS = str.maketrans({"ł": "l", "ı": "i", "ß": "ss", "ø": "o", "đ": "d", "ħ": "h"})
 

@@ -33,8 +33,10 @@ class Unavailable(KbHTTPError):
 
 
 def masked_path() -> str:
-    """The request's path with secrets (assessment tokens) masked, for logs."""
-    return re.sub(r"^/assess/[^/]+", "/assess/<token>", request.path)
+    """The request's path with secrets (assessment tokens, suggestions' status links) masked,
+    for logs."""
+    path = re.sub(r"^/assess/[^/]+", "/assess/<token>", request.path)
+    return re.sub(r"^/(suggest/status|api/suggestions)/[^/]+", r"/\1/<token>", path)
 
 
 def check_input() -> None:

@@ -45,7 +45,8 @@ SEARCH = (_param("q", {"type": "string", "maxLength": params.MAX_QUERY},
                  "Order by relevance (default) or quality score."),
           LIMIT, OFFSET)
 # A path parameter by the name its errors give it, with its description.
-PATH = {"practice_id": ("id", "Practice ID."), "number": ("n", "Key area 1-6.")}
+PATH = {"practice_id": ("id", "Practice ID."), "number": ("n", "Key area 1-6."),
+        "token": ("token", "The secret token of a suggestion's status link.")}
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ OPERATIONS = {
                                      body=serialize.RecommendationRequest),
     "api.openapi": Operation(None),
     "curate.api_queue": Operation(serialize.Queue, (401,)),
+    "curate.api_suggestion_status": Operation(serialize.SuggestionStatus, (404,)),
 }
 
 

@@ -13,7 +13,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from kb.curation import accounts, diff, quality, review, schema
+from kb.curation import accounts, diff, provenance, quality, review, schema
 from kb.core.config import setting
 from kb.core.vocabulary import COUNTRIES
 from kb.core.models import (HANDBOOK, PRACTICE_LOADS, PUBLISHED, Activity, Area, Curator, Need,
@@ -21,9 +21,9 @@ from kb.core.models import (HANDBOOK, PRACTICE_LOADS, PUBLISHED, Activity, Area,
 from kb.web.curate import bp
 from kb.web.curate.auth import admin_required
 from kb.web.curate.forms import LoginForm, PracticeForm, ReviewForm, SuggestForm, choice
-from kb.web.errors import KbHTTPError, NotFound
+from kb.web.errors import KbHTTPError, NotFound, wants_json
 from kb.web.helpers import localized
-from kb.web.serialize import practice_json
+from kb.web.serialize import practice_json, suggestion_status_json
 from kb.web.services import db, search_service
 
 SUGGEST_WINDOW = timedelta(hours=1)
@@ -168,9 +168,11 @@ def _fill_choices(form: PracticeForm) -> None:
 
 
 def _raw(form: PracticeForm) -> dict:
-    """The form's values by the practice schema's field names (web addresses one a line)."""
+    """The form's values by the practice schema's field names (web addresses one a line,
+    language codes separated by commas or spaces)."""
     raw = {name: form[name].data for name in schema.FIELDS}
-    return {**raw, "urls": (raw["urls"] or "").splitlines()}
+    return {**raw, "urls": (raw["urls"] or "").splitlines(),
+            "languages": (raw["languages"] or "").replace(",", " ").split()}
 
 
 def _show_errors(form: PracticeForm, error: review.ReviewError) -> None:
@@ -213,19 +215,45 @@ def suggest():
         if accounts.count(db(), key, SUGGEST_WINDOW) >= limit:
             raise TooManyRequests(too_many)
         try:
-            review.submit(db(), _raw(form), None, via="public")
+            practice = review.submit(db(), _raw(form), None, via="public")
         except review.ReviewError as exc:
             _show_errors(form, exc)
         else:
+            token = provenance.issue_token(practice)  # the submitter's private status link
             # The count the database returns decides: of many suggestions sent at once,
             # exactly `limit` are kept.
             if accounts.hit(db(), key, SUGGEST_WINDOW) > limit:
                 db().rollback()
                 raise TooManyRequests(too_many)
             db().commit()
-            return render_template("curate/thanks.html")
+            return render_template("curate/thanks.html", status_link=url_for(
+                "curate.suggestion_status", token=token, _external=True))
     status = 400 if request.method == "POST" else 200
     return render_template("curate/practice_form.html", form=form, mode="suggest"), status
+
+
+def _suggestion_status(token: str) -> dict:
+    practice = provenance.by_token(db(), token)
+    if practice is None:  # says nothing about other suggestions
+        raise NotFound(_("No suggestion has this status link."), "token")
+    return suggestion_status_json(practice)
+
+
+@bp.get("/suggest/status/<token>")
+def suggestion_status(token: str):
+    """A suggestion's status, for whoever holds its private link: waiting for review, changes
+    requested (with the reason), published (with its page) or rejected (with the reason)."""
+    data = _suggestion_status(token)
+    if wants_json():
+        return jsonify(data)
+    return render_template("curate/status.html", suggestion=data)
+
+
+@bp.get("/api/suggestions/<token>")
+def api_suggestion_status(token: str):
+    """A suggestion's status by its private link's token: pending, changes_requested (with the
+    reason), published or rejected (with the reason)."""
+    return jsonify(_suggestion_status(token))
 
 
 def get_practice(practice_id: str, intent: str = "view") -> Practice:
@@ -248,7 +276,10 @@ def _form_from(practice: Practice) -> PracticeForm:
     values = review.proposed_values(db(), practice) if own else schema.read(practice)
     return PracticeForm(data={**values, "area": str(values["area"]),
                               "success_factor": values["success_factor"] or "",
-                              "urls": "\n".join(values["urls"])})
+                              "urls": "\n".join(values["urls"]),
+                              "languages": ", ".join(values["languages"]),
+                              **{n: "" if values[n] is None else str(values[n])
+                                 for n in ("period_start", "period_end", "reach")}})
 
 
 @bp.route("/curate/practices/<practice_id>/edit", methods=["GET", "POST"])
