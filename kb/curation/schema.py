@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from kb.core.models import (CURATOR, HANDBOOK, Activity, Need, Practice, PracticeActivity,
                             PracticeCountry, PracticeNeed, SuccessFactor)
-from kb.core.vocabulary import COUNTRIES, LANGUAGES
+from kb.core.vocabulary import COUNTRIES, FUNDING_BANDS, LANGUAGES, TARGET_GROUPS
 from kb.search.facets import AREAS
 
 
@@ -41,12 +41,6 @@ DESCRIPTION_LIMIT = 20_000  # the descriptions are Text columns: kb's own limit
 SECTION_LIMIT = 5_000       # a section of the template (challenge, results, ...): Text too
 FIRST_YEAR, LAST_YEAR = 1945, 2100
 MAX_REACH = 100_000_000
-# Who a practice is for (the template's "target groups"), and its funding in bands (euros a
-# year). The web layer words them (kb.web.labels).
-TARGET_GROUPS = ("refugees", "asylum-seekers", "temporary-protection", "women", "children",
-                 "unaccompanied-minors", "families", "older", "disability", "lgbtiq",
-                 "host-community", "professionals", "employers")
-FUNDING_BANDS = ("none", "under-10k", "10k-100k", "100k-1m", "over-1m")
 REASON_LIMIT = 2_000        # a review decision's reason (a Text column too)
 NOTE_LIMIT = 2_000          # a curators' correction note on a practice (Practice.correction_note)
 URL_LIMIT = 2_000

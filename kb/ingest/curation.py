@@ -9,7 +9,10 @@
   ``vocabulary_schema``) and the needs / activities of each practice;
 - checklist_needs.toml (optional): the needs, keywords and activities of each checklist item;
 - handbook_en.toml (optional): English wording of the key areas, success factors, checklists
-  and checklist items.
+  and checklist items;
+- practice_facts.toml (optional): what the handbook's text states about each practice in the
+  practice template's fields (period, target groups, reach, funding, languages), with the
+  words it is read from.
 
 Every file is checked against its schema (kb/ingest/schemas.py) before anything is read from it.
 """
@@ -22,8 +25,8 @@ from typing import NamedTuple
 
 from kb.ingest.schemas import (COUNTRIES, ChecklistNeedsFile, Entry, HandbookEnglishFile,
                                ItemAnnotation, PracticeEnglish, PracticeEntry, PracticesEnglishFile,
-                               PracticesFile, ReferencesFile, RepairsFile, Term, validate,
-                               vocabulary_schema)
+                               PracticeFacts, PracticeFactsFile, PracticesFile, ReferencesFile,
+                               RepairsFile, Term, validate, vocabulary_schema)
 
 __all__ = ["COUNTRIES", "Curation", "CurationError", "PracticeEntry", "Term", "load_curation"]
 
@@ -60,6 +63,7 @@ class Curation:
     # English wording: {"area": {"1": AreaEnglish}, "success_factor": {id: ...},
     # "checklist": {id: ...}, "item": {id: ItemEnglish}}
     structure_en: dict[str, dict[str, Entry]] = field(default_factory=dict)
+    facts: dict[str, PracticeFacts] = field(default_factory=dict)  # practice id -> facts
 
 
 def _read(path: Path, schema: type[Entry], required: bool = True) -> Entry | None:
@@ -98,6 +102,7 @@ def load_curation(folder: Path | str) -> Curation:
         _check_codes(folder / "checklist_needs.toml", where, "activities", annotation.activities,
                      activity_codes)
     structure_en = _read(folder / "handbook_en.toml", HandbookEnglishFile, required=False)
+    facts = _read(folder / "practice_facts.toml", PracticeFactsFile, required=False)
     return Curation(
         practices=practices,
         factor_headings=dict(repairs.factor_headings),
@@ -114,6 +119,7 @@ def load_curation(folder: Path | str) -> Curation:
         practice_activities=practice_activities,
         structure_en={name: dict(getattr(structure_en, name)) if structure_en else {}
                       for name in ("area", "success_factor", "checklist", "item")},
+        facts=dict(facts.practice) if facts else {},
     )
 
 
