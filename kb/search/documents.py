@@ -61,6 +61,8 @@ class Document:
     position: int = 0
     quality: float | None = None  # overall quality score (%), when curators scored it
     good_practice: bool = False
+    target_groups: tuple[str, ...] = ()  # the practice template's (kb.core.vocabulary)
+    ongoing: bool = False
 
     @property
     def key(self) -> DocKey:
@@ -85,14 +87,17 @@ class Document:
 
     def to_json(self) -> dict:
         data = asdict(self)
-        for name in ("areas", "countries", "needs", "activities"):
+        for name in LISTED:
             data[name] = list(data[name])
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> Document:
-        return cls(**{**data, "areas": tuple(data["areas"]), "countries": tuple(data["countries"]),
-                      "needs": tuple(data["needs"]), "activities": tuple(data["activities"])})
+        # A change logged before a field existed lacks it: the field's default.
+        return cls(**{**data, **{name: tuple(data[name]) for name in LISTED if name in data}})
+
+
+LISTED = ("areas", "countries", "needs", "activities", "target_groups")
 
 
 CHUNK = 400
@@ -115,16 +120,22 @@ def need_terms(codes, needs: dict[str, Need]) -> str:
                     for n in (needs.get(c) for c in codes) if n)
 
 
+# The practice template's text sections, searched with the description.
+SECTIONS = ("challenge", "how_it_works", "results", "evaluation", "transferability")
+
+
 def practice_document(p: Practice, needs: dict[str, Need]) -> Document:
     english = ". ".join(part for part in (p.title_en, p.summary_en) if part)
-    return Document(type="practice", record_id=p.id, title=p.title, text=p.text,
+    text = "\n\n".join(part for part in (p.text, *(getattr(p, s) for s in SECTIONS)) if part)
+    return Document(type="practice", record_id=p.id, title=p.title, text=text,
                     organisation=p.organisation, english=english, title_en=p.title_en,
                     areas=(p.area_id,),
                     countries=tuple(p.country_codes), factor=p.success_factor_id or "",
                     needs=tuple(p.need_codes), need_terms=need_terms(p.need_codes, needs),
                     activities=tuple(p.activity_codes),
                     position=p.position, quality=p.quality_overall,
-                    good_practice=bool(p.good_practice))
+                    good_practice=bool(p.good_practice),
+                    target_groups=tuple(p.target_groups or ()), ongoing=bool(p.ongoing))
 
 
 def load_documents(session: Session) -> list[Document]:

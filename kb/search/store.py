@@ -15,8 +15,9 @@ import time
 import uuid
 from pathlib import Path
 
-FORMAT_VERSION = 4  # 2: documents.jsonl lost the unused "extra" field; 3: activities;
-                    # 4: immutable builds with the change log position, keys as text
+FORMAT_VERSION = 5  # 2: documents.jsonl lost the unused "extra" field; 3: activities;
+                    # 4: immutable builds with the change log position, keys as text;
+                    # 5: target groups and ongoing (the practice template's facets)
 CURRENT = "CURRENT"
 
 
