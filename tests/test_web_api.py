@@ -34,7 +34,7 @@ def test_search_contract(client):
     assert {"id", "type", "title", "snippet", "score", "area", "country", "success_factor"} <= set(hit)
     assert hit["type"] == "practice" and isinstance(hit["country"], list) and isinstance(hit["area"], int)
     assert set(body["facets"]) == {"type", "area", "country", "factor", "need", "activity",
-                                   "quality"}
+                                   "quality", "target", "ongoing"}
     assert body["facets"]["type"] == {"practice": body["total"]}
 
 
@@ -122,6 +122,7 @@ def test_openapi_describes_every_endpoint(client, app):
     spec = client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     api_rules = {r.rule.replace("<practice_id>", "{id}").replace("<int:number>", "{n}")
+                 .replace("<token>", "{token}")
                  for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
     assert api_rules == set(spec["paths"])
 
