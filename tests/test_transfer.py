@@ -36,12 +36,10 @@ def _copy(template, tmp_path, name):
     return make_engine(f"sqlite:///{path}")
 
 
-@pytest.fixture()
-def source(tmp_path, handbook_template):
-    """A database with curators' work of every kind: practices in every status, scores, a
-    revision waiting, a suggestion with its status link, a handbook practice's correction note
-    and another one hidden."""
-    engine = _copy(handbook_template, tmp_path, "source")
+def curators_work(engine) -> None:
+    """Curators' work of every kind in ``engine``'s database: practices in every status,
+    scores, a revision waiting, a suggestion with its status link, a handbook practice's
+    correction note and another one hidden."""
     with session_factory(engine)() as session:
         anna = accounts.add_curator(session, "anna@example.lv", "anna-password-1")
         janis = accounts.add_curator(session, "janis@example.lv", "janis-password-1")
@@ -65,10 +63,26 @@ def source(tmp_path, handbook_template):
         review.set_note(session, noted, "Tīmekļa adrese ir mainījusies.", anna)
         review.decide_revision(session, noted, "approve", janis)
         quality.save_scores(session, noted, {indicators[0]: "partly"}, anna.id)
-        hidden = session.scalars(select(Practice).where(Practice.source == "handbook",
-                                                        Practice.id != noted.id)).first()
+        hidden = session.get(Practice, "funzi")
         review.hide(session, hidden, boss, "Dublē citu praksi.")
         session.commit()
+
+
+def round_trip(source, fresh) -> tuple[list[dict], list[dict]]:
+    """`kb export --all` of ``source`` imported into ``fresh``, and exported again there."""
+    with session_factory(source)() as session:
+        exported = transfer.export_jsonl(session, full=True)
+    with session_factory(fresh)() as session:
+        transfer.import_jsonl(session, exported)
+        session.commit()
+        again = transfer.export_jsonl(session, full=True)
+    return _records(exported), _records(again)
+
+
+@pytest.fixture()
+def source(tmp_path, handbook_template):
+    engine = _copy(handbook_template, tmp_path, "source")
+    curators_work(engine)
     yield engine
     engine.dispose()
 
