@@ -434,8 +434,11 @@ def import_(path: Path) -> None:
     click.echo(f"Imported {len(report.created)} new and {len(report.updated)} updated practices; "
                "they are searchable now, also in running servers.")
     if report.handbook:
-        click.echo(f"{len(report.handbook)} handbook practices match this database's: their "
-                   "fields were skipped (`kb ingest` owns them), their curators' records restored.")
+        click.echo(f"{len(report.handbook)} handbook practices: their fields were skipped "
+                   "(`kb ingest` owns them), their curators' records restored.")
+    for practice_id, names in report.differing.items():
+        click.echo(f"  {practice_id}: this database's {', '.join(names)} kept (the export's "
+                   "differ: it is older than this database's `kb ingest`)")
     if report.curators:
         click.echo(f"Curator accounts created without a password: {', '.join(report.curators)}; "
                    "`kb curator add EMAIL` gives one a password and activates it.")

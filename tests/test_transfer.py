@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -189,7 +190,7 @@ def test_every_bad_line_is_reported_and_nothing_is_imported(source, tmp_path,
     mine = next(r for r in records if r.get("title") == FULL["title"])
     lines = [json.dumps(handbook, ensure_ascii=False),                        # 1: matches
              json.dumps({**handbook, "id": "x-" + handbook["id"]}),           # 2: not here
-             json.dumps({**other, "title": "Cits virsraksts"}),               # 3: differs
+             json.dumps({**other, "title": "Cits virsraksts"}),               # 3: ours kept
              json.dumps({**mine, "id": "bez-kuratoriem"}),                    # 4: unknown people
              json.dumps({**mine, "id": "slikti", "period_start": 1800, "ongoing": True,
                          "period_end": 2020}),                                # 5: two errors
@@ -206,16 +207,18 @@ def test_every_bad_line_is_reported_and_nothing_is_imported(source, tmp_path,
             transfer.import_jsonl(session, "\n".join(lines))
         problems = error.value.problems
         assert [p.split(":")[0] for p in problems] == [
-            "line 2", "line 3", "line 5", "line 5", "line 6", "line 8", "line 4", "line 7"]
+            "line 2", "line 5", "line 5", "line 6", "line 8", "line 4", "line 7"]
         assert "run `kb ingest` first" in problems[0]
-        assert "differs from this database's (title)" in problems[1]
-        assert "period_start" in problems[2] and "period_end" in problems[3]
-        assert "anna@example.lv" in problems[6] and "9.9.9" in problems[7]
+        assert "period_start" in problems[1] and "period_end" in problems[2]
+        assert "anna@example.lv" in problems[5] and "9.9.9" in problems[6]
         assert session.get(Practice, "laba") is None
         assert session.scalars(select(Curator)).all() == []
-        # The same file without its bad lines imports, the matching handbook line skipped.
-        report = transfer.import_jsonl(session, "\n".join([lines[0], lines[8]]))
-        assert report.handbook == [handbook["id"]] and report.created == ["laba"]
+        # The same file without its bad lines imports; the handbook lines' fields are
+        # skipped, also where they differ from this database's (which `kb ingest` owns).
+        report = transfer.import_jsonl(session, "\n".join([lines[0], lines[2], lines[8]]))
+        assert report.handbook == [handbook["id"], other["id"]] and report.created == ["laba"]
+        assert report.differing == {other["id"]: ["title"]}
+        assert session.get(Practice, other["id"]).title == other["title"]
     fresh.dispose()
 
 
@@ -243,13 +246,20 @@ def test_the_cli_exports_everything_and_imports_it_again(handbook_copy, monkeypa
     # curators' records are written back as they were.
     result = runner.invoke(cli, ["import", str(path)])
     assert result.exit_code == 0, result.output
-    assert "0 new and 1 updated" in result.output and "62 handbook practices match" in result.output
+    assert "0 new and 1 updated" in result.output and "62 handbook practices: their fields were skipped" in result.output
     assert runner.invoke(cli, ["export", "--all"]).output == exported
     *others, last = transfer.lines(exported)
     broken = "\n".join([*others, last.replace('"area": 5', '"area": 9')]) + "\n"
     path.write_text(broken.replace('"title": "', '"title": 7, "x": "', 1), encoding="utf-8")
     result = runner.invoke(cli, ["import", str(path)])
     assert result.exit_code == 1 and "nothing was imported" in result.output
-    assert "line 2: handbook practice" in result.output  # the curator's line is line 1
+    assert "humans-in-the-loop" not in result.output
     assert f"line {len(others) + 1}: area" in result.output
+    # The handbook line with another title is not a problem: this database's is kept.
+    assert set(re.findall(r"line (\d+)", result.output)) == {str(len(others) + 1)}
+    path.write_text(exported.replace('"title": "', '"title": "Vecs ', 1), encoding="utf-8")
+    result = runner.invoke(cli, ["import", str(path)])
+    assert result.exit_code == 0, result.output
+    first = transfer.lines(exported)[1]
+    assert f"{json.loads(first)['id']}: this database's title kept" in result.output
     engine.dispose()

@@ -12,7 +12,9 @@ Import is one transaction: every line is checked first, and one bad line imports
 every problem is reported with its line number, so a file is fixed in one go. A handbook
 practice's line is checked against this database's (which `kb ingest` wrote): when its fields
 match they are skipped, and its curators' overlay (correction note, scores, hiding, change log)
-restored from a full export; when they differ the line is a problem (another handbook's export).
+restored from a full export. When they differ (the export is older than this database's
+`kb ingest`: a repair rule or a data file changed since), this database's fields are kept all
+the same -- `kb ingest` owns them -- the overlay is restored, and the report names the fields.
 """
 from __future__ import annotations
 
@@ -99,7 +101,8 @@ class ImportError_(ValueError):
 class ImportReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
-    handbook: list[str] = field(default_factory=list)  # matched: fields skipped
+    handbook: list[str] = field(default_factory=list)  # handbook lines: fields skipped
+    differing: dict[str, list[str]] = field(default_factory=dict)  # ... and the fields unlike ours
     curators: list[str] = field(default_factory=list)  # accounts created (without a password)
 
 
@@ -109,11 +112,13 @@ class _Line:
     data: dict
     values: dict | None            # the schema fields to write; None: a handbook line
     whole: archive.Archive | None  # the whole record, from `kb export --all`
+    differing: list[str] = field(default_factory=list)  # a handbook line's fields unlike ours
 
 
 def import_jsonl(session: Session, text: str, search=None) -> ImportReport:
     """Check every line, then write them all: curators' practices are created or updated
-    (as published, unless the line carries its whole record), handbook lines are matched.
+    (as published, unless the line carries its whole record); handbook lines keep this
+    database's fields and restore their curators' record.
 
     With ``search`` (the search service) the practices become searchable when the session
     commits, in every running server too. Raises ImportError_ listing every bad line.
@@ -183,7 +188,9 @@ def _check_practice(session: Session, number: int, data: dict, seen: set[str],
         problem = _handbook_problem(number, practice_id, data, existing)
         if problem:
             return [problem]
-        parsed.append(_Line(number, data, None, whole))
+        ours = schema.read(existing)
+        differ = [name for name in schema.FIELDS if name in data and data[name] != ours[name]]
+        parsed.append(_Line(number, data, None, whole, differ))
         return []
     for name in schema.LISTS:
         if not isinstance(data.get(name, []), list):
@@ -198,7 +205,7 @@ def _check_practice(session: Session, number: int, data: dict, seen: set[str],
 
 def _handbook_problem(number: int, practice_id: str, data: dict,
                       existing: Practice | None) -> str | None:
-    """Why a handbook practice's line cannot be imported here, or None: it matches."""
+    """Why a handbook practice's line cannot be imported here, or None."""
     if existing is None:
         return (f"line {number}: {practice_id!r} is a handbook practice this database does "
                 "not have: run `kb ingest` first")
@@ -206,12 +213,6 @@ def _handbook_problem(number: int, practice_id: str, data: dict,
         return f"line {number}: {practice_id!r} is a curator's practice here, not the handbook's"
     if data.get("source") != HANDBOOK:
         return f"line {number}: {practice_id!r} is a handbook practice; `kb ingest` owns it"
-    ours = schema.read(existing)
-    differ = [name for name in schema.FIELDS if name in data and data[name] != ours[name]]
-    if differ:
-        return (f"line {number}: handbook practice {practice_id!r} differs from this database's "
-                f"({', '.join(differ)}): the export is of another handbook; `kb ingest` owns "
-                "these fields")
     return None
 
 
@@ -244,6 +245,8 @@ def _write(session: Session, parsed: list[_Line], curators: dict[str, archive.Cu
         practice = session.get(Practice, practice_id)
         if entry.values is None:
             report.handbook.append(practice_id)
+            if entry.differing:
+                report.differing[practice_id] = entry.differing
         else:
             created = practice is None
             if created:
