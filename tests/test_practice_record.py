@@ -57,15 +57,16 @@ def test_a_handbook_practice_shows_the_facts_its_text_states(client):
     assert data["provenance"] == {"kind": "handbook", "section": "5.5", "page": None,
                                   "submitted_at": None, "published_at": None}
     html = client.get("/practices/womento").get_data(as_text=True)
-    assert "Fakti" in html and "2012–" in html and "(joprojām darbojas)" in html
+    assert "<dt>Laikposms</dt><dd>2012– (joprojām darbojas)</dd>" in html
+    assert 'href="/search?type=practice&amp;target=women"' in html
     assert "Sievietes un meitenes" in html and "somu" in html
     assert 'data-provenance="handbook"' in html and "5.5. nodaļa" in html
     english = client.get("/practices/kironas-universitate?lang=en").get_data(as_text=True)
     assert "People reached" in english and "1,500" in english
     assert "section 5.5, key area “Engage local communities" in english
-    # A practice the text states none of these things about has no facts panel.
-    assert "Fakti" not in client.get("/practices/tolerantas-igaunijas-koncerti").get_data(
-        as_text=True)
+    # A practice the text states none of these things about shows none of them.
+    none = client.get("/practices/tolerantas-igaunijas-koncerti").get_data(as_text=True)
+    assert "Laikposms" not in none and "Mērķgrupas" not in none
 
 
 def test_cards_and_the_home_page_say_where_practices_come_from(client):
