@@ -7,6 +7,7 @@ import re
 import pytest
 
 from conftest import csrf_from, login
+from test_browser import browser, live_server  # noqa: F401 - fixtures
 
 FACTOR = "5-visa-atbalsta-modelu-klasta-izmantosana"
 TEMPLATE = {"period_start": "2019", "period_end": "", "ongoing": "y",
@@ -208,3 +209,21 @@ def test_a_suggestion_gets_a_private_status_link(curate_app, janis):
     with session_factory(curate_app.extensions["kb.engine"])() as session:
         stored = session.scalar(select(Practice.status_token).where(Practice.id == practice_id))
     assert stored and token not in stored and len(stored) == 64
+
+
+def test_the_grouped_form_and_the_facts_fit_a_phone(request):
+    """At 360 px the suggestion form (long key area and success factor names in its selects)
+    and a practice with every fact the handbook states scroll no wider than the screen."""
+    from test_browser import CHROMIUM
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium (see tests/test_browser.py)")
+    browser = request.getfixturevalue("browser")
+    base = request.getfixturevalue("live_server")
+    context = browser.new_context(locale="lv-LV", viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    try:
+        for path in ("/suggest", "/practices/oboristes-rajona-integracijas-atbalsts"):
+            page.goto(base + path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+    finally:
+        context.close()
