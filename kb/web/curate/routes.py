@@ -21,9 +21,9 @@ from kb.core.models import (HANDBOOK, PRACTICE_LOADS, PUBLISHED, Activity, Area,
 from kb.web.curate import bp
 from kb.web.curate.auth import admin_required
 from kb.web.curate.forms import LoginForm, PracticeForm, ReviewForm, SuggestForm, choice
-from kb.web.errors import KbHTTPError, NotFound, wants_json
+from kb.web.errors import KbHTTPError, NotFound
 from kb.web.helpers import localized
-from kb.web.serialize import practice_json, suggestion_status_json
+from kb.web.serialize import practice_json
 from kb.web.services import db, search_service
 
 SUGGEST_WINDOW = timedelta(hours=1)
@@ -230,30 +230,6 @@ def suggest():
                 "curate.suggestion_status", token=token, _external=True))
     status = 400 if request.method == "POST" else 200
     return render_template("curate/practice_form.html", form=form, mode="suggest"), status
-
-
-def _suggestion_status(token: str) -> dict:
-    practice = provenance.by_token(db(), token)
-    if practice is None:  # says nothing about other suggestions
-        raise NotFound(_("No suggestion has this status link."), "token")
-    return suggestion_status_json(practice)
-
-
-@bp.get("/suggest/status/<token>")
-def suggestion_status(token: str):
-    """A suggestion's status, for whoever holds its private link: waiting for review, changes
-    requested (with the reason), published (with its page) or rejected (with the reason)."""
-    data = _suggestion_status(token)
-    if wants_json():
-        return jsonify(data)
-    return render_template("curate/status.html", suggestion=data)
-
-
-@bp.get("/api/suggestions/<token>")
-def api_suggestion_status(token: str):
-    """A suggestion's status by its private link's token: pending, changes_requested (with the
-    reason), published or rejected (with the reason)."""
-    return jsonify(_suggestion_status(token))
 
 
 def get_practice(practice_id: str, intent: str = "view") -> Practice:
