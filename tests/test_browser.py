@@ -251,3 +251,16 @@ def test_curators_submit_score_approve_and_it_is_searchable(browser, curate_serv
     assert api["results"][0]["title"] == "Daugavpils sarunu klubs"
     for page in (anna, janis, visitor):
         page.context.close()
+
+
+def test_the_grouped_practice_form_and_the_facts_fit_a_phone(browser, live_server):
+    """At 360 px the suggestion form (long key area and success factor names in its selects)
+    and a practice with every fact the handbook states scroll no wider than the screen."""
+    context = browser.new_context(locale="lv-LV", viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    try:
+        for path in ("/suggest", "/practices/oboristes-rajona-integracijas-atbalsts"):
+            page.goto(live_server + path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+    finally:
+        context.close()

@@ -7,7 +7,6 @@ import re
 import pytest
 
 from conftest import csrf_from, login
-from test_browser import browser, live_server  # noqa: F401 - fixtures
 
 FACTOR = "5-visa-atbalsta-modelu-klasta-izmantosana"
 TEMPLATE = {"period_start": "2019", "period_end": "", "ongoing": "y",
@@ -62,6 +61,8 @@ def test_a_handbook_practice_shows_the_facts_its_text_states(client):
     assert 'href="/search?type=practice&amp;target=women"' in html
     assert "Sievietes un meitenes" in html and "somu" in html
     assert 'data-provenance="handbook"' in html and "5.5. nodaļa" in html
+    related = re.search(r'id="related-h".*?</section>', html, re.S).group(0)
+    assert related.count('data-provenance="handbook">UNHCR rokasgrāmata<') == 4
     english = client.get("/practices/kironas-universitate?lang=en").get_data(as_text=True)
     assert "People reached" in english and "1,500" in english
     assert "section 5.5, key area “Engage local communities" in english
@@ -90,6 +91,9 @@ def test_search_filters_by_target_group_and_ongoing(client):
     assert women["facets"]["ongoing"] == {"yes": 3}
     everything = client.get("/api/search?type=practice&limit=1").get_json()["facets"]
     assert everything["target"]["refugees"] == 32 and everything["ongoing"] == {"yes": 4}
+    assert {r["source"] for r in ongoing["results"]} == {"handbook"}
+    glossary = client.get("/api/search?type=glossary_term&limit=1").get_json()["results"]
+    assert glossary[0]["source"] is None  # only practices have a provenance
     bad = client.get("/api/search?target=aliens")
     assert bad.status_code == 400 and bad.get_json()["error"]["param"] == "target"
     assert client.get("/api/search?ongoing=no").status_code == 400
@@ -170,6 +174,7 @@ def test_the_template_goes_from_the_form_to_the_page_and_review_shows_it(curate_
     assert public.get("/?format=json").get_json()["practices"] == 63
     found = public.get("/api/search?type=practice&q=brīvprātīgos+telpu").get_json()
     assert practice_id in [r["id"] for r in found["results"]]  # the sections are searched
+    assert {r["id"]: r["source"] for r in found["results"]}[practice_id] == "curator"
 
 
 # -- a suggestion's status link -----------------------------------------------------------------
@@ -210,20 +215,3 @@ def test_a_suggestion_gets_a_private_status_link(curate_app, janis):
         stored = session.scalar(select(Practice.status_token).where(Practice.id == practice_id))
     assert stored and token not in stored and len(stored) == 64
 
-
-def test_the_grouped_form_and_the_facts_fit_a_phone(request):
-    """At 360 px the suggestion form (long key area and success factor names in its selects)
-    and a practice with every fact the handbook states scroll no wider than the screen."""
-    from test_browser import CHROMIUM
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium (see tests/test_browser.py)")
-    browser = request.getfixturevalue("browser")
-    base = request.getfixturevalue("live_server")
-    context = browser.new_context(locale="lv-LV", viewport={"width": 360, "height": 800})
-    page = context.new_page()
-    try:
-        for path in ("/suggest", "/practices/oboristes-rajona-integracijas-atbalsts"):
-            page.goto(base + path)
-            assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
-    finally:
-        context.close()

@@ -18,6 +18,7 @@ REJECTED = "rejected"
 CHANGES_REQUESTED = "changes_requested"
 REVIEW_STATUSES = (PENDING, PUBLISHED, REJECTED, CHANGES_REQUESTED)
 HIDDEN = "hidden"  # Practice.status of a handbook practice an admin hid; `kb ingest` keeps it so
+PROVENANCES = (HANDBOOK, CURATOR, "public", "import")  # Practice.provenance
 
 
 def utcnow() -> datetime:
@@ -169,6 +170,14 @@ class Practice(Base):
         cascade="all, delete-orphan", order_by="PracticeNeed.need")
     activities: Mapped[list[PracticeActivity]] = relationship(
         cascade="all, delete-orphan", order_by="PracticeActivity.position")
+
+    @property
+    def provenance(self) -> str:
+        """Where it comes from: handbook, curator (a curator submitted it), public (a
+        suggestion) or import."""
+        if self.source == HANDBOOK:
+            return "handbook"
+        return self.submitted_via if self.submitted_via in PROVENANCES else CURATOR
 
     @property
     def country_codes(self) -> list[str]:

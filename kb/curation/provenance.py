@@ -18,18 +18,15 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from kb.core.models import CURATOR, HANDBOOK, Practice, PracticeChange
+from kb.core.models import CURATOR, HANDBOOK, PROVENANCES, Practice, PracticeChange
 
-KINDS = ("handbook", "curator", "public", "import")
+KINDS = PROVENANCES
 TOKEN_BYTES = 24
 
 
 def kind(practice: Practice) -> str:
     """handbook, curator (a curator submitted it), public (a suggestion) or import."""
-    if practice.source == HANDBOOK:
-        return "handbook"
-    via = practice.submitted_via or CURATOR
-    return via if via in KINDS else CURATOR
+    return practice.provenance
 
 
 def section(practice: Practice) -> str | None:

@@ -63,6 +63,7 @@ class Document:
     good_practice: bool = False
     target_groups: tuple[str, ...] = ()  # the practice template's (kb.core.vocabulary)
     ongoing: bool = False
+    source: str = ""  # a practice's provenance: handbook, curator, public or import
 
     @property
     def key(self) -> DocKey:
@@ -135,7 +136,8 @@ def practice_document(p: Practice, needs: dict[str, Need]) -> Document:
                     activities=tuple(p.activity_codes),
                     position=p.position, quality=p.quality_overall,
                     good_practice=bool(p.good_practice),
-                    target_groups=tuple(p.target_groups or ()), ongoing=bool(p.ongoing))
+                    target_groups=tuple(p.target_groups or ()), ongoing=bool(p.ongoing),
+                    source=p.provenance)
 
 
 def load_documents(session: Session) -> list[Document]:

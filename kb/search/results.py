@@ -22,6 +22,7 @@ class Hit(NamedTuple):
     needs: tuple[str, ...]
     activities: tuple[str, ...]
     retrievers: tuple[str, ...]
+    source: str = ""  # a practice's provenance (Document.source)
 
 
 class Results(NamedTuple):

@@ -318,4 +318,5 @@ def make_hit(doc: Document, score: float, found: tuple[str, ...], query: str) ->
         english = snippet(doc.english, query)
         text = english if "<mark>" in english else text
     return Hit(doc.key, doc.type, doc.record_id, doc.title, doc.title_en, text, round(score, 6),
-               doc.areas, doc.countries, doc.factor, doc.needs, doc.activities, found)
+               doc.areas, doc.countries, doc.factor, doc.needs, doc.activities, found,
+               doc.source)

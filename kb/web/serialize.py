@@ -164,6 +164,9 @@ class Hit(Shape):
     needs: list[str]
     activities: list[str]
     retrievers: list[Literal["lexical", "dense"]]
+    source: Annotated[Literal[models.PROVENANCES] | None, Blank] = Field(
+        description="A practice's provenance: handbook, curator, public (a suggestion) or "
+                    "import; null for other records.")
 
 
 hit_json = Hit.of  # kb.search.Hit
