@@ -152,6 +152,7 @@ def test_the_template_goes_from_the_form_to_the_page_and_review_shows_it(curate_
     history = janis.get(f"/curate/practices/{practice_id}").get_data(as_text=True)
     assert "<code>reach</code>: 1200 → 1500" in history
     assert "<code>target_groups</code>" in history  # the submission lists its fields
+    assert "<code>period_end</code>" not in history  # ... those it has
     assert decide(janis, practice_id, "publish").status_code == 303
     data = curate_app.test_client().get(f"/api/practices/{practice_id}").get_json()
     assert {k: data[k] for k in ("period_start", "ongoing", "target_groups", "reach",
