@@ -15,6 +15,7 @@ in another database.
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -112,17 +113,31 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def of(session: Session, practice: Practice, emails: dict[int, str]) -> dict:
+class Related:
+    """Every practice's scores, change log and revision, read in three queries (not three a
+    practice: an export of 50,000 practices is three statements, not 150,000)."""
+
+    def __init__(self, session: Session):
+        self.scores: dict[str, list[QualityScore]] = defaultdict(list)
+        self.history: dict[str, list[PracticeChange]] = defaultdict(list)
+        for s in session.scalars(select(QualityScore).order_by(QualityScore.practice_id,
+                                                               QualityScore.indicator_id)):
+            self.scores[s.practice_id].append(s)
+        for c in session.scalars(select(PracticeChange).order_by(PracticeChange.at,
+                                                                 PracticeChange.id)):
+            self.history[c.practice_id].append(c)
+        self.revisions = {r.practice_id: r for r in session.scalars(select(PracticeRevision))}
+
+
+def of(related: Related, practice: Practice, emails: dict[int, str]) -> dict:
     """The whole-record part of ``practice``'s line (JSON-ready)."""
     record = {name: getattr(practice, name) for name in RECORD_COLUMNS}
     record.update(submitted_by=emails.get(practice.submitted_by),
                   hidden_by=emails.get(practice.hidden_by),
                   good_practice=bool(practice.good_practice))
-    scores = session.scalars(select(QualityScore).where(QualityScore.practice_id == practice.id)
-                             .order_by(QualityScore.indicator_id))
-    history = session.scalars(select(PracticeChange).where(
-        PracticeChange.practice_id == practice.id).order_by(PracticeChange.at, PracticeChange.id))
-    revision = session.get(PracticeRevision, practice.id)
+    scores = related.scores.get(practice.id, [])
+    history = related.history.get(practice.id, [])
+    revision = related.revisions.get(practice.id)
     return Archive.model_validate({
         "record": record,
         "scores": [{"indicator": s.indicator_id, "value": s.value,

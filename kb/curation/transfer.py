@@ -66,7 +66,8 @@ def export_jsonl(session: Session, full: bool = False) -> str:
         return "".join(_line(practice_record(p)) for p in published(session))
     curators = list(session.scalars(select(Curator).order_by(Curator.id)))
     emails = {c.id: c.email for c in curators}
-    records = [{**practice_record(p), **archive.of(session, p, emails)}
+    related = archive.Related(session)
+    records = [{**practice_record(p), **archive.of(related, p, emails)}
                for p in everything(session)]
     named = set().union(*(archive.Archive.model_validate(r).emails() for r in records))
     return ("".join(_line(archive.curator_line(c)) for c in curators if c.email in named)
