@@ -397,15 +397,21 @@ def curator_list() -> None:
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (default: standard output).")
-def export(fmt: str, output: Path | None) -> None:
-    """Export every published practice, with its stable ID."""
+@click.option("--all", "everything", is_flag=True,
+              help="Every practice with its whole record (unpublished ones, status, provenance, "
+                   "scores, history, review reasons) and the curators named: JSONL only.")
+def export(fmt: str, output: Path | None, everything: bool) -> None:
+    """Export every published practice, with its stable ID (--all: everything, to restore)."""
     from kb.curation import transfer
     from kb.core.db import session_factory
 
+    if everything and fmt != "jsonl":
+        raise click.UsageError("--all writes JSONL only: leave out --format csv")
     with user_errors():
         engine = _engine()
     with session_factory(engine)() as session:
-        text = transfer.export_jsonl(session) if fmt == "jsonl" else transfer.export_csv(session)
+        text = (transfer.export_jsonl(session, full=everything) if fmt == "jsonl"
+                else transfer.export_csv(session))
     if output:
         output.write_text(text, encoding="utf-8")
         click.echo(f"Wrote {output}", err=True)
@@ -416,7 +422,8 @@ def export(fmt: str, output: Path | None) -> None:
 @cli.command(name="import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_(path: Path) -> None:
-    """Import practices from JSONL (as `kb export` writes it); any bad line imports nothing."""
+    """Import practices from JSONL (as `kb export` or `kb export --all` writes it); any bad line
+    imports nothing, and every bad line is reported."""
     from kb.curation import transfer
     from kb.core.db import transaction
     from kb.search import make_search
@@ -438,6 +445,15 @@ def import_(path: Path) -> None:
         engine.dispose()
     click.echo(f"Imported {len(report.created)} new and {len(report.updated)} updated practices; "
                "they are searchable now, also in running servers.")
+    if report.handbook:
+        click.echo(f"{len(report.handbook)} handbook practices: their fields were skipped "
+                   "(`kb ingest` owns them), their curators' records restored.")
+    for practice_id, names in report.differing.items():
+        click.echo(f"  {practice_id}: this database's {', '.join(names)} kept (the export's "
+                   "differ: it is older than this database's `kb ingest`)")
+    if report.curators:
+        click.echo(f"Curator accounts created without a password: {', '.join(report.curators)}; "
+                   "`kb curator add EMAIL` gives one a password and activates it.")
 
 
 @cli.command()

@@ -368,3 +368,16 @@ def test_two_rounds_compared_in_the_browser(page, writable_server):
     assert comparison.locator("#slipped li").count() == 1
     assert comparison.locator("#slipped li").first.inner_text().startswith("1.")
     shot(page, "assessment-rounds-en")
+
+
+def test_the_grouped_practice_form_and_the_facts_fit_a_phone(browser, live_server):
+    """At 360 px the suggestion form (long key area and success factor names in its selects)
+    and a practice with every fact the handbook states scroll no wider than the screen."""
+    context = browser.new_context(locale="lv-LV", viewport={"width": 360, "height": 800})
+    page = context.new_page()
+    try:
+        for path in ("/suggest", "/practices/oboristes-rajona-integracijas-atbalsts"):
+            page.goto(live_server + path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+    finally:
+        context.close()

@@ -106,6 +106,21 @@ LUBLIN = "practice #2 'lublinas-gimenes-palidzibas-centri'"
     ("activities.toml", 'activities = ["housing-provision", "funding"]',
      'activities = ["funding", "funding"]',
      "practice 'lublinas-gimenes-palidzibas-centri' lists one of its activities twice"),
+    # the practice template's facts
+    ("practice_facts.toml", "period_start = 2017\n", "period_starts = 2017\n",
+     f"practice '{HUMANS}': unknown key 'period_starts' (did you mean 'period_start'?)"),
+    ("practice_facts.toml", 'period_start = 2017\nsays = ["dibināts 2017. gadā"]',
+     "period_start = 2017",
+     f"practice '{HUMANS}': missing key 'says'"),
+    ("practice_facts.toml", "period_start = 2017", 'period_start = "2017"',
+     f"practice '{HUMANS}': key 'period_start' must be a whole number, got '2017'"),
+    ("practice_facts.toml", 'target_groups = ["women"]\nsays = ["sieviešu',
+     'target_groups = ["woman"]\nsays = ["sieviešu',
+     "practice 'yalla-trappan': key 'target_groups' item #1 must be one of the codes"),
+    ("practice_facts.toml", 'languages = ["tr"]', 'languages = ["turkish"]',
+     "must be ISO 639-1 language codes, got ['turkish']"),
+    ("practice_facts.toml", "period_end = 2024", "period_end = 2019",
+     "practice 'vietejie-ricibas-plani-vrp-serbija' period_end is before period_start"),
 ])
 def test_a_bad_data_file_is_refused_naming_file_entry_and_key(tmp_path, file, old, new, message):
     data = copy_data(tmp_path)
@@ -215,6 +230,32 @@ def test_correcting_a_title_keeps_the_practice_id(tmp_path, handbook_text):
     assert practice.title_en == "Humans in the Loop"
     assert practice.needs == ["employment", "participation"]
     assert practice.activities[0] == "feedback"
+
+
+def test_practice_facts_are_what_the_text_says(handbook, curation):
+    practices = {p.id: p for p in handbook.practices}
+    assert len(curation.facts) == 46
+    assert practices[HUMANS].facts["period_start"] == 2017
+    womento = practices["womento"].facts
+    assert womento["ongoing"] and womento["target_groups"] == ["women"]
+    assert practices["kironas-universitate"].facts["reach"] == 1500
+    assert practices["gdanskas-imigrantu-padome"].facts["funding_band"] == "none"
+    assert practices["tolerantas-igaunijas-koncerti"].facts == {}  # the text states none
+    for practice_id, facts in curation.facts.items():
+        flat = " ".join(practices[practice_id].text.split())
+        assert all(" ".join(phrase.split()) in flat for phrase in facts.says), practice_id
+
+
+def test_a_fact_whose_words_are_not_in_the_text_is_an_error(tmp_path, handbook_text):
+    data = copy_data(tmp_path)
+    edit(data, "practice_facts.toml", 'says = ["dibināts 2017. gadā"]',
+         'says = ["dibināts 2016. gadā"]')
+    with pytest.raises(CurationError, match=r"practice_facts.toml: practice 'humans-in-the-loop': "
+                                            r"says 'dibināts 2016. gadā', which is not in its text"):
+        parse_handbook(handbook_text, load_curation(data))
+    edit(data, "practice_facts.toml", "[practice.humans-in-the-loop]", "[practice.hitl]")
+    with pytest.raises(CurationError, match=r"practice_facts.toml: unknown practice IDs \['hitl'"):
+        parse_handbook(handbook_text, load_curation(data))
 
 
 def test_an_id_no_data_file_knows_is_an_error(tmp_path, handbook_text):

@@ -89,6 +89,9 @@ def test_a_handbook_practice_removed_from_the_data_is_removed_from_the_database(
         text_en[:text_en.index("[practice.somijas-beglu-padomes-")].replace(
             "missing = []", 'missing = ["somijas-beglu-padomes-pilsoniskas-orientacijas-kurss"]'),
         encoding="utf-8")
+    facts = (data / "practice_facts.toml").read_text(encoding="utf-8")
+    (data / "practice_facts.toml").write_text(
+        facts[:facts.index("[practice.jildirimas-")], encoding="utf-8")
     report = ingest(CORPUS, engine, data)
     assert report.load.removed == {"practice": 1}
     with transaction(engine) as session:

@@ -23,6 +23,13 @@ GOOD = {"title": "Valodu kafejnīca", "title_en": "Language café", "organisatio
         "text": "Brīvprātīgie rīko sarunu vakarus.", "summary_en": "Volunteers host evenings.",
         "needs": ["language", "women"], "activities": ["language-course", "mentoring"],
         "urls": ["https://example.lv/kafejnica", "http://example.lv/en"],
+        "period_start": 2019, "period_end": None, "ongoing": True,
+        "target_groups": ["women", "host-community"], "reach": 1200,
+        "funding_source": "Rīgas dome", "funding_band": "10k-100k",
+        "challenge": "Jaunpienācējiem trūkst sarunu prakses.", "how_it_works": "Reizi nedēļā.",
+        "results": "300 dalībnieku.", "evaluation": "Dalībnieku aptauja.",
+        "transferability": "Vajag telpu un brīvprātīgos.", "public_contact": "info@example.lv",
+        "languages": ["lv", "uk"],
         "contact": "ana@example.lv", "source_note": "Ieteica Ana"}
 
 # (method, url, JSON body or None, status): every operation of the document, and its errors.
@@ -54,6 +61,7 @@ REQUESTS = [
     ("get", "/api/criteria", None, 200),
     ("get", "/api/openapi.json", None, 200),
     ("get", "/api/curate/queue", None, 401),
+    ("get", "/api/suggestions/not-a-status-token", None, 404),
     ("post", "/api/recommendations", {"unmet": ["area-3-09", "area-1-08"], "limit": 5,
                                       "lang": "en"}, 200),
     ("post", "/api/recommendations", {"unmet": ["area-1-06"]}, 200),
@@ -148,6 +156,7 @@ def test_every_operation_and_declared_error_is_checked(app, spec):
     sent = {(operation_of(app, spec, m, url), m, str(status)) for m, url, _, status in REQUESTS}
     sent |= {(path, m, str(status)) for path, m, status in WRITES}
     sent |= {("/api/curate/queue", "get", "200"), ("/api/health", "get", "503"),
+             ("/api/suggestions/{token}", "get", "200"),
              ("/api/search", "get", "503"), ("/api/search/export", "get", "503"),
              ("/api/recommendations", "post", "503")}
     declared = {(p, m, s) for p, ops in spec["paths"].items() for m, op in ops.items()
@@ -216,6 +225,18 @@ def test_the_queue_fits_the_document(curate_app, spec):
     assert client.get("/api/curate/queue").get_json()["pending"]
 
 
+def test_a_suggestions_status_fits_the_document(curate_app, spec):
+    from kb.curation import provenance
+    client = curate_app.test_client()
+    with session_factory(curate_app.extensions["kb.engine"])() as session:
+        practice = review.submit(session, GOOD, None, via="public")
+        token = provenance.issue_token(practice)
+        session.commit()
+    url = f"/api/suggestions/{token}"
+    check(client, spec, "/api/suggestions/{token}", "get", url, None, 200)
+    assert client.get(url).get_json()["status"] == "pending"
+
+
 @pytest.fixture()
 def without_index(handbook_engine, embedder, tmp_path):
     """The app over the handbook with no search index built."""
@@ -274,7 +295,7 @@ def test_the_schemas_lengths_are_the_columns():
             assert length in [field.get("maxLength")] + [s.get("maxLength")
                                                           for s in field.get("anyOf", [])], name
             checked.append(name)
-    assert len(checked) == 8 and set(schema.LIMITS) > set(checked) - {"id", "success_factor"}
+    assert len(checked) == 11 and set(schema.LIMITS) > set(checked) - {"id", "success_factor"}
 
 
 def test_the_forms_have_the_schemas_fields(app):

@@ -153,3 +153,18 @@ def test_search_changes_from_many_threads_on_postgresql(pg, tmp_path, embedder,
     assert all(reader.get(Document("practice", f"pg-{n}-{i}", "", "").key)
                for n in range(4) for i in range(5))
     assert reader.generation() == writer.generation()
+
+
+def test_a_full_export_round_trips_on_postgresql(pg):
+    """`kb export --all` of a PostgreSQL database with curators' work of every kind, imported
+    into another one after `kb ingest`, exports the same lines again (timestamps with zones)."""
+    from test_transfer import curators_work, round_trip
+    curators_work(pg)
+    with postgres_schema("kb_pg_fresh") as url:
+        fresh = migrated(url)
+        ingest(CORPUS, fresh, CURATION)
+        before, after = round_trip(pg, fresh)
+        fresh.dispose()
+    assert len(before) == 3 + 62 + 4
+    assert after[3:] == before[3:] and [c["email"] for c in after[:3]] == \
+        [c["email"] for c in before[:3]]

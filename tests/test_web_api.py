@@ -34,7 +34,7 @@ def test_search_contract(client):
     assert {"id", "type", "title", "snippet", "score", "area", "country", "success_factor"} <= set(hit)
     assert hit["type"] == "practice" and isinstance(hit["country"], list) and isinstance(hit["area"], int)
     assert set(body["facets"]) == {"type", "area", "country", "factor", "need", "activity",
-                                   "quality"}
+                                   "quality", "target", "ongoing"}
     assert body["facets"]["type"]["practice"] == body["total"]  # counted without type=practice
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (JSON, Column, DateTime, ForeignKey, Integer, LargeBinary, String, Table,
-                        Text)
+                        Text, false)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
 
 HANDBOOK = "handbook"  # Practice.source of records that `kb ingest` owns
@@ -18,6 +18,7 @@ REJECTED = "rejected"
 CHANGES_REQUESTED = "changes_requested"
 REVIEW_STATUSES = (PENDING, PUBLISHED, REJECTED, CHANGES_REQUESTED)
 HIDDEN = "hidden"  # Practice.status of a handbook practice an admin hid; `kb ingest` keeps it so
+PROVENANCES = (HANDBOOK, CURATOR, "public", "import")  # Practice.provenance
 
 
 def utcnow() -> datetime:
@@ -134,6 +135,25 @@ class Practice(Base):
     # practices_en_text.toml), written by `kb ingest`; empty for curators' practices.
     text_en: Mapped[str] = mapped_column(Text, default="", server_default="")
     organisation_en: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # The practice template (kb.curation.schema): when, for whom, funded how, what came of it.
+    # For the handbook's practices, what its text states (corpus/practice_facts.toml).
+    period_start: Mapped[int | None] = mapped_column(Integer, nullable=True)  # a year
+    period_end: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ongoing: Mapped[bool] = mapped_column(default=False, server_default=false())
+    target_groups: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    reach: Mapped[int | None] = mapped_column(Integer, nullable=True)  # people reached
+    funding_source: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    funding_band: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    challenge: Mapped[str] = mapped_column(Text, default="", server_default="")
+    how_it_works: Mapped[str] = mapped_column(Text, default="", server_default="")
+    results: Mapped[str] = mapped_column(Text, default="", server_default="")
+    evaluation: Mapped[str] = mapped_column(Text, default="", server_default="")
+    transferability: Mapped[str] = mapped_column(Text, default="", server_default="")
+    public_contact: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    languages: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # A public suggestion's status link: the SHA-256 of its secret token (the token itself is
+    # only in the link the submitter was given).
+    status_token: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
     # Curators' submissions: who sent it, how to reach the source, the review's reason.
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("curator.id"), nullable=True)
     submitted_via: Mapped[str] = mapped_column(String(20), default="")  # "curator" or "public"
@@ -162,6 +182,14 @@ class Practice(Base):
         cascade="all, delete-orphan", order_by="PracticeNeed.need")
     activities: Mapped[list[PracticeActivity]] = relationship(
         cascade="all, delete-orphan", order_by="PracticeActivity.position")
+
+    @property
+    def provenance(self) -> str:
+        """Where it comes from: handbook, curator (a curator submitted it), public (a
+        suggestion) or import."""
+        if self.source == HANDBOOK:
+            return "handbook"
+        return self.submitted_via if self.submitted_via in PROVENANCES else CURATOR
 
     @property
     def country_codes(self) -> list[str]:

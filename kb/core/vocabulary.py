@@ -1,4 +1,5 @@
-"""Vocabularies every layer shares: country codes, folding to ASCII, slugs."""
+"""Vocabularies every layer shares: country and language codes, target groups and funding
+bands, folding to ASCII, slugs."""
 from __future__ import annotations
 
 import re
@@ -14,6 +15,17 @@ COUNTRIES = frozenset(code for code in Locale("en").territories
 # Types of organisation an assessment may say it is (the handbook is for all of them); some
 # checklist items do not apply to some types (corpus/organisation_types.toml).
 ORGANISATION_TYPES = ("municipality", "ngo", "faith", "education", "business", "other")
+
+# ISO 639-1 language codes, from Babel's locale data (names come from it in the UI language).
+LANGUAGE_CODES = frozenset(code for code in Locale("en").languages
+                      if len(code) == 2 and code.isalpha())
+
+# Who a practice is for (the practice template's target groups), and its funding in bands
+# (euros a year); the web layer words them (kb.web.labels).
+TARGET_GROUPS = ("refugees", "asylum-seekers", "temporary-protection", "women", "children",
+                 "unaccompanied-minors", "families", "older", "disability", "lgbtiq",
+                 "host-community", "professionals", "employers")
+FUNDING_BANDS = ("none", "under-10k", "10k-100k", "100k-1m", "over-1m")
 
 # Letters NFKD does not take apart into a base letter and a mark.
 _LETTERS = str.maketrans({"ł": "l", "ı": "i", "ß": "ss", "ø": "o", "đ": "d", "ħ": "h"})

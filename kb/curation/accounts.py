@@ -21,6 +21,7 @@ from kb.core.models import Curator, RateCounter
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
 LOGIN_WINDOW = timedelta(minutes=15)
+NO_PASSWORD = "!"  # the password hash of an account `kb import` made: no password matches it
 ADDRESS_FACTOR = 4  # failed logins per address, over all accounts: this many times the limit
 STRIKES_WINDOW = timedelta(days=1)  # lock-outs remembered this long for the back-off
 MAX_WINDOW = timedelta(days=1)
@@ -36,7 +37,14 @@ def add_curator(session: Session, email: str, password: str, admin: bool = False
         raise AccountError(f"not an email address: {email!r}")
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"the password needs at least {MIN_PASSWORD} characters")
-    if session.scalar(select(Curator).where(Curator.email == email)):
+    existing = session.scalar(select(Curator).where(Curator.email == email))
+    if existing is not None and existing.password_hash == NO_PASSWORD and not existing.active:
+        # An account `kb import` made to hold a curator's name: it gets its password now.
+        existing.password_hash = generate_password_hash(password)
+        existing.active, existing.is_admin = True, admin or existing.is_admin
+        session.flush()
+        return existing
+    if existing is not None:
         raise AccountError(f"a curator with the email {email} exists already")
     curator = Curator(email=email, password_hash=generate_password_hash(password), is_admin=admin)
     session.add(curator)

@@ -24,7 +24,9 @@ class FieldChange(NamedTuple):
 
 
 def blank(value: Any) -> bool:
-    return value in (None, "", [])
+    """Nothing to show: no value, an empty text or list, or a flag not set (a submission's
+    "ongoing" unticked)."""
+    return value is False or value in (None, "", [])
 
 
 def field_changes(fields: dict, abridge: bool = False) -> list[FieldChange]:

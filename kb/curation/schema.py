@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from kb.core.models import (CURATOR, HANDBOOK, Activity, Need, Practice, PracticeActivity,
                             PracticeCountry, PracticeNeed, SuccessFactor)
-from kb.core.vocabulary import COUNTRIES
+from kb.core.vocabulary import COUNTRIES, FUNDING_BANDS, LANGUAGE_CODES, TARGET_GROUPS
 from kb.search.facets import AREAS
 
 
@@ -38,6 +38,9 @@ def column_length(model: type, column: str) -> int:
 
 
 DESCRIPTION_LIMIT = 20_000  # the descriptions are Text columns: kb's own limit
+SECTION_LIMIT = 5_000       # a section of the template (challenge, results, ...): Text too
+FIRST_YEAR, LAST_YEAR = 1945, 2100
+MAX_REACH = 100_000_000
 REASON_LIMIT = 2_000        # a review decision's reason (a Text column too)
 NOTE_LIMIT = 2_000          # a curators' correction note on a practice (Practice.correction_note)
 URL_LIMIT = 2_000
@@ -108,6 +111,15 @@ def _known(label: str, vocabulary: str | frozenset[str]):
     return check
 
 
+def _one_of(label: str, values: tuple[str, ...]):
+    def check(value: str) -> str:
+        if value not in values:
+            raise PydanticCustomError("not_one_of", "the {label} is one of: {values}",
+                                      {"label": label, "values": ", ".join(v for v in values if v)})
+        return value
+    return check
+
+
 def Line(column: str, *constraints) -> Any:
     """A one-line text field as long as its column allows."""
     return Annotated[str, BeforeValidator(_text), *constraints,
@@ -115,6 +127,26 @@ def Line(column: str, *constraints) -> Any:
 
 
 Description = Annotated[str, BeforeValidator(_text), Field(max_length=DESCRIPTION_LIMIT)]
+
+
+def Section(column: str, about: str) -> Any:
+    """A text section of the template, stored in its own column."""
+    return Annotated[str, BeforeValidator(_text), Field(max_length=SECTION_LIMIT,
+                                                        description=about), Stored(column)]
+
+
+def _number(value: Any) -> Any:
+    """A form's empty box is no number; "1 200" and "1,200" are 1200; anything else is left
+    for the field's type to refuse."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        return value.strip().replace(" ", "").replace("\u00a0", "").replace(",", "")
+    return value
+
+
+Year = Annotated[Annotated[int, Field(ge=FIRST_YEAR, le=LAST_YEAR)] | None,
+                 BeforeValidator(_number)]
 Country = Annotated[str, BeforeValidator(lambda c: c.upper() if isinstance(c, str) else c),
                     WithJsonSchema({"type": "string", "enum": sorted(COUNTRIES),
                                     "description": "ISO 3166-1 alpha-2 code"})]
@@ -188,7 +220,66 @@ class PracticeDescribed(PracticeHeading):
         return summary
 
 
-class PracticeFields(PracticeDescribed):
+class PracticeTemplate(PracticeDescribed):
+    """A practice with the whole template (the EU integration practices database's fields and
+    the handbook's question whether it can be transferred): all optional."""
+
+    period_start: Annotated[Year, Field(description="The year it began."),
+                            Stored("period_start")] = None
+    period_end: Annotated[Year, Field(description="The year it ended (none while ongoing)."),
+                          Stored("period_end")] = None
+    ongoing: Annotated[bool, BeforeValidator(lambda v: False if v in (None, "") else v),
+                       Field(description="It still runs."), Stored("ongoing")] = False
+    target_groups: Annotated[list[Literal[TARGET_GROUPS]], BeforeValidator(_listed),
+                             AfterValidator(_once),
+                             Field(description="Who it is for."),
+                             Stored("target_groups", many=True)] = []
+    reach: Annotated[Annotated[int, Field(ge=0, le=MAX_REACH)] | None, BeforeValidator(_number),
+                     Field(description="How many people it reached."), Stored("reach")] = None
+    funding_source: Annotated[Line("funding_source"), Field(description="Who funds it.")] = ""
+    funding_band: Annotated[str, BeforeValidator(_text),
+                            AfterValidator(_one_of("funding band", ("", *FUNDING_BANDS))),
+                            Field(max_length=column_length(Practice, "funding_band")),
+                            WithJsonSchema({"type": "string", "enum": ["", *FUNDING_BANDS],
+                                            "maxLength": column_length(Practice, "funding_band"),
+                                            "description": "Its funding in euros a year: none, "
+                                            "under 10,000, 10,000-100,000, 100,000-1 million, "
+                                            "over 1 million."}),
+                            Stored("funding_band")] = ""
+    challenge: Section("challenge", "The challenge it meets and its goals.") = ""
+    how_it_works: Section("how_it_works", "How it works.") = ""
+    results: Section("results", "What came of it.") = ""
+    evaluation: Section("evaluation", "How it was evaluated, and by whom.") = ""
+    transferability: Section("transferability",
+                             "What another municipality needs to do the same.") = ""
+    public_contact: Annotated[Line("public_contact"),
+                              Field(description="Whom to contact about it (shown).")] = ""
+    languages: Annotated[list[Annotated[str, BeforeValidator(
+                             lambda c: c.strip().lower() if isinstance(c, str) else c)]],
+                         BeforeValidator(_listed),
+                         AfterValidator(_known("language codes", LANGUAGE_CODES)), AfterValidator(_once),
+                         Field(description="The languages it works in (ISO 639-1)."),
+                         Stored("languages", many=True)] = []
+
+    @field_validator("period_end")
+    @classmethod
+    def _after_the_start(cls, end: int | None, info: ValidationInfo) -> int | None:
+        start = info.data.get("period_start")
+        if end is not None and start is not None and end < start:
+            raise PydanticCustomError("end_before_start",
+                                      "the end year is before the start year")
+        return end
+
+    @field_validator("ongoing")
+    @classmethod
+    def _no_end_while_ongoing(cls, ongoing: bool, info: ValidationInfo) -> bool:
+        if ongoing and info.data.get("period_end") is not None:
+            raise PydanticCustomError("ended_and_ongoing",
+                                      "an ongoing practice has no end year")
+        return ongoing
+
+
+class PracticeFields(PracticeTemplate):
     """Every field a curator writes: also how to reach the source, and where it came from."""
 
     contact: Line("contact") = ""
@@ -251,9 +342,17 @@ MESSAGES = {
     "activities": "activities must be a list of codes",
     "urls": "not a web address (http:// or https://): {input:.80}",
     "too_long": "at most {max_length} characters ({given} given)",
+    "period_start": f"a year from {FIRST_YEAR} to {LAST_YEAR}",
+    "period_end": f"a year from {FIRST_YEAR} to {LAST_YEAR}",
+    "reach": f"a whole number of people from 0 to {MAX_REACH:,}",
+    "ongoing": "ongoing must be true or false",
+    "target_groups": f"target groups must be a list of: {', '.join(TARGET_GROUPS)}",
+    "languages": "languages must be a list of ISO 639-1 codes",
 }
-OWN = {"unknown_codes", "factor_of_another_area", "description_required"}  # say it themselves
-REPORTED_ON = {"description_required": "text"}  # the form shows it under the Latvian text
+OWN = {"unknown_codes", "factor_of_another_area", "description_required", "end_before_start",
+       "ended_and_ongoing", "not_one_of"}  # say it themselves
+# The form shows a message under the field it is about.
+REPORTED_ON = {"description_required": "text", "ended_and_ongoing": "period_end"}
 
 
 def field_errors(error: ValidationError) -> dict[str, str]:

@@ -75,6 +75,7 @@ def parse_handbook(text: str, curation: Curation) -> Handbook:
         practice.summary_en = english.summary if english else ""
         practice.needs = sorted(curation.practice_needs.get(practice.id, []))
         practice.activities = list(curation.practice_activities.get(practice.id, []))
+        _apply_facts(practice, curation)
     references = merge_references(per_area_refs, curation)
     glossary = parse_glossary(sections.glossary)
     apply_english_texts(areas, [*(c for a in areas for c in a.checklists), general], practices,
@@ -149,6 +150,20 @@ def _apply_criteria_english(domains, areas, general, curation: Curation) -> None
         targets["indicator"][key].text_en = entry.text
 
 
+def _apply_facts(practice, curation: Curation) -> None:
+    """Give a practice what practice_facts.toml reads from its text; every quoted phrase must
+    be in the text, so an entry that no longer matches it is an error."""
+    facts = curation.facts.get(practice.id)
+    if facts is None:
+        return
+    flat = " ".join(practice.text.split())
+    missing = [phrase for phrase in facts.says if " ".join(phrase.split()) not in flat]
+    if missing:
+        raise CurationError(f"practice_facts.toml: practice {practice.id!r}: says {missing[0]!r}, "
+                            "which is not in its text")
+    practice.facts = facts.model_dump(exclude={"says"})
+
+
 def _check_practices(practices, curation: Curation) -> None:
     known = {p.id for p in practices}
     missing = [e.anchor for e in curation.practices if e.id not in known]
@@ -160,7 +175,8 @@ def _check_practices(practices, curation: Curation) -> None:
         raise CurationError(f"practices.toml: the anchors of {twice} begin two examples each")
     for name, table in (("practices_en.toml", curation.english),
                         ("needs.toml", curation.practice_needs),
-                        ("activities.toml", curation.practice_activities)):
+                        ("activities.toml", curation.practice_activities),
+                        ("practice_facts.toml", curation.facts)):
         unknown = sorted(set(table) - known)
         if unknown:
             raise CurationError(f"{name}: unknown practice IDs {unknown}")

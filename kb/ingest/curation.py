@@ -18,6 +18,9 @@
   organisation (pre-marked "not applicable" in its assessments);
 - criteria_en.toml (optional): English wording of the quality criteria, what each guiding
   question is about (activities, needs, success factors) and each domain's guidance.
+- practice_facts.toml (optional): what the handbook's text states about each practice in the
+  practice template's fields (period, target groups, reach, funding, languages), with the
+  words it is read from.
 
 Every file is checked against its schema (kb/ingest/schemas.py) before anything is read from it.
 """
@@ -32,8 +35,9 @@ from kb.core.vocabulary import ORGANISATION_TYPES
 from kb.ingest.schemas import (COUNTRIES, ChecklistNeedsFile, CriteriaEnglishFile, Entry,
                                HandbookEnglishFile, HandbookTextFile, ItemAnnotation,
                                OrganisationTypesFile, PracticeEnglish, PracticeEntry,
-                               PracticesEnglishFile, PracticesFile, PracticesTextFile,
-                               ReferencesFile, RepairsFile, Term, validate, vocabulary_schema)
+                               PracticeFacts, PracticeFactsFile, PracticesEnglishFile,
+                               PracticesFile, PracticesTextFile, ReferencesFile, RepairsFile, Term,
+                               validate, vocabulary_schema)
 
 __all__ = ["COUNTRIES", "Curation", "CurationError", "PracticeEntry", "Term", "load_curation"]
 
@@ -78,6 +82,7 @@ class Curation:
     practices_text_en: PracticesTextFile | None = None
     criteria_en: CriteriaEnglishFile | None = None
     not_applicable: dict[str, list[str]] = field(default_factory=dict)  # type -> item IDs
+    facts: dict[str, PracticeFacts] = field(default_factory=dict)  # practice id -> facts
 
 
 def _read(path: Path, schema: type[Entry], required: bool = True) -> Entry | None:
@@ -131,6 +136,7 @@ def load_curation(folder: Path | str) -> Curation:
         _check_codes(folder / "criteria_en.toml", where, "needs", question.needs, need_codes)
         _check_codes(folder / "criteria_en.toml", where, "activities", question.activities,
                      activity_codes)
+    facts = _read(folder / "practice_facts.toml", PracticeFactsFile, required=False)
     return Curation(
         practices=practices,
         factor_headings=dict(repairs.factor_headings),
@@ -151,6 +157,7 @@ def load_curation(folder: Path | str) -> Curation:
         practices_text_en=practices_text_en,
         criteria_en=criteria_en,
         not_applicable=not_applicable,
+        facts=dict(facts.practice) if facts else {},
     )
 
 

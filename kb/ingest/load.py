@@ -21,6 +21,12 @@ from kb.core.models import (CURATOR, HANDBOOK, HIDDEN, PUBLISHED, Activity, Area
                        QualityDomain, QualityIndicator, Reference, SuccessFactor, area_reference)
 
 
+# The practice template's fields ingest writes on a handbook practice: what practice_facts.toml
+# says, else empty (a fact taken out of the file is taken off the practice).
+FACTS = {"period_start": None, "period_end": None, "ongoing": False, "target_groups": [],
+         "reach": None, "funding_source": "", "funding_band": "", "languages": []}
+
+
 @dataclass
 class LoadReport:
     counts: dict[str, int] = field(default_factory=dict)
@@ -145,7 +151,7 @@ def _load_practices(handbook: Handbook, session: Session, report: LoadReport) ->
                            area_id=p.area, success_factor_id=p.success_factor, title=p.title,
                            organisation=p.organisation, city=p.city, text=p.text, urls=p.urls,
                            title_en=p.title_en, summary_en=p.summary_en, text_en=p.text_en,
-                           organisation_en=p.organisation_en)
+                           organisation_en=p.organisation_en, **{**FACTS, **p.facts})
         if practice.country_codes != p.countries:
             practice.countries = [PracticeCountry(country=c, position=i)
                                   for i, c in enumerate(p.countries)]

@@ -83,6 +83,8 @@ class PracticeRecord:
     text_en: str = ""
     needs: list[str] = field(default_factory=list)
     activities: list[str] = field(default_factory=list)
+    # The practice template's fields the handbook's text states (corpus/practice_facts.toml).
+    facts: dict = field(default_factory=dict)
 
 
 @dataclass

@@ -10,11 +10,12 @@ from __future__ import annotations
 import difflib
 import typing
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model,
+                      model_validator)
 
-from kb.core.vocabulary import COUNTRIES
+from kb.core.vocabulary import COUNTRIES, FUNDING_BANDS, LANGUAGE_CODES, TARGET_GROUPS
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -57,6 +58,46 @@ class PracticeEntry(Entry):
 
 class PracticesFile(Entry):
     practice: list[PracticeEntry] = Field(min_length=1)
+
+
+# --- practice_facts.toml -------------------------------------------------------------------------
+
+def _languages(codes: list[str]) -> list[str]:
+    unknown = [c for c in codes if c not in LANGUAGE_CODES]
+    if unknown:
+        raise ValueError(f"must be ISO 639-1 language codes, got {unknown}")
+    return codes
+
+
+Year = Annotated[int, Field(ge=1945, le=2100)]
+
+
+class PracticeFacts(Entry):
+    """What the handbook's text states about one practice, in the practice template's fields;
+    ``says`` quotes the words of the text each fact is read from (checked on every ingest)."""
+
+    period_start: Year | None = None
+    period_end: Year | None = None
+    ongoing: bool = False
+    target_groups: list[Literal[TARGET_GROUPS]] = []
+    reach: Annotated[int, Field(ge=0)] | None = None
+    funding_source: str = ""
+    funding_band: Literal["", *FUNDING_BANDS] = ""
+    languages: Annotated[list[str], AfterValidator(_languages)] = []
+    says: list[Text] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _a_period(self) -> "PracticeFacts":
+        if self.period_end is not None and self.period_start is not None \
+                and self.period_end < self.period_start:
+            raise ValueError("period_end is before period_start")
+        if self.ongoing and self.period_end is not None:
+            raise ValueError("an ongoing practice has no period_end")
+        return self
+
+
+class PracticeFactsFile(Entry):
+    practice: dict[str, PracticeFacts] = {}
 
 
 # --- repairs.toml, references.toml -------------------------------------------------------------
@@ -269,7 +310,7 @@ EXPECTED = {
     "string_type": "must be text", "int_type": "must be a whole number",
     "bool_type": "must be true or false", "list_type": "must be a list",
     "dict_type": "must be a table", "model_type": "must be a table",
-    "too_short": "must not be empty", "string_too_long": "is too long",
+    "too_short": "must not be empty", "literal_error": "must be one of the codes", "string_too_long": "is too long",
     "string_pattern_mismatch": "must be lower-case ASCII letters, digits and hyphens "
                                "(like 'humans-in-the-loop')",
 }

@@ -67,6 +67,9 @@ class Document:
     quality: float | None = None  # overall quality score (%), when curators scored it
     good_practice: bool = False
     added: str = ""  # a practice's date added (UTC, "2026-05-04T10:30:00Z"); "" for the rest
+    target_groups: tuple[str, ...] = ()  # the practice template's (kb.core.vocabulary)
+    ongoing: bool = False
+    source: str = ""  # a practice's provenance: handbook, curator, public or import
 
     @property
     def key(self) -> DocKey:
@@ -91,14 +94,17 @@ class Document:
 
     def to_json(self) -> dict:
         data = asdict(self)
-        for name in ("areas", "countries", "needs", "activities"):
+        for name in LISTED:
             data[name] = list(data[name])
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> Document:
-        return cls(**{**data, "areas": tuple(data["areas"]), "countries": tuple(data["countries"]),
-                      "needs": tuple(data["needs"]), "activities": tuple(data["activities"])})
+        # A change logged before a field existed lacks it: the field's default.
+        return cls(**{**data, **{name: tuple(data[name]) for name in LISTED if name in data}})
+
+
+LISTED = ("areas", "countries", "needs", "activities", "target_groups")
 
 
 CHUNK = 400
@@ -119,6 +125,10 @@ def chunks(text: str, size: int = CHUNK) -> list[str]:
 def need_terms(codes, needs: dict[str, Need]) -> str:
     return " ".join(f"{n.label_lv} {n.keywords_lv} {n.label_en} {n.keywords_en}"
                     for n in (needs.get(c) for c in codes) if n)
+
+
+# The practice template's text sections, searched with the description.
+SECTIONS = ("challenge", "how_it_works", "results", "evaluation", "transferability")
 
 
 def terms_ru_uk(need_codes, needs: dict[str, Need], activity_codes,
@@ -142,7 +152,8 @@ def vocabularies(session: Session) -> tuple[dict[str, Need], dict[str, Activity]
 def practice_document(p: Practice, needs: dict[str, Need],
                       activities: dict[str, Activity] | None = None) -> Document:
     english = ". ".join(part for part in (p.title_en, p.summary_en) if part)
-    return Document(type="practice", record_id=p.id, title=p.title, text=p.text,
+    text = "\n\n".join(part for part in (p.text, *(getattr(p, s) for s in SECTIONS)) if part)
+    return Document(type="practice", record_id=p.id, title=p.title, text=text,
                     organisation=p.organisation, english=english, title_en=p.title_en,
                     text_en="\n\n".join(t for t in (p.organisation_en, p.text_en) if t),
                     areas=(p.area_id,),
@@ -152,7 +163,9 @@ def practice_document(p: Practice, needs: dict[str, Need],
                                             activities or {}),
                     activities=tuple(p.activity_codes),
                     position=p.position, quality=p.quality_overall,
-                    good_practice=bool(p.good_practice), added=added(p))
+                    good_practice=bool(p.good_practice), added=added(p),
+                    target_groups=tuple(p.target_groups or ()), ongoing=bool(p.ongoing),
+                    source=p.provenance)
 
 
 def added(p: Practice) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from kb.core.models import Activity, Need, SuccessFactor
 from kb.core.messages import N_, DomainError
-from kb.core.vocabulary import COUNTRIES
+from kb.core.vocabulary import COUNTRIES, TARGET_GROUPS
 from kb.search.documents import TYPES, Document
 
 
@@ -76,6 +76,19 @@ def _quality(raw: str) -> str:
     return "good"
 
 
+def _target_group(raw: str) -> str:
+    if raw.strip() not in TARGET_GROUPS:
+        raise DomainError(N_("must be one of %(known)s, got %(got)r"),
+                          known=", ".join(TARGET_GROUPS), got=raw[:30])
+    return raw.strip()
+
+
+def _ongoing(raw: str) -> str:
+    if raw.strip() != "yes":
+        raise DomainError(N_("must be \"yes\", got %(got)r"), got=raw[:20])
+    return "yes"
+
+
 def _codes(key, *order) -> Callable[[Session], list[str]]:
     return lambda session: list(session.scalars(select(key).order_by(*order)))
 
@@ -114,6 +127,13 @@ FACETS: tuple[Facet, ...] = (
     Facet("quality", "good_practice", N_("Quality"),
           "Only practices curators scored a good practice.", {"type": "string", "enum": ["good"]},
           parse=_quality, derive=lambda good: ("good",) if good else ()),
+    # The practice template's (kb.curation.schema): who a practice is for; whether it runs.
+    Facet("target", "target_groups", N_("Target group"),
+          "Target group code (kb/core/vocabulary.py TARGET_GROUPS).",
+          {"type": "string", "enum": list(TARGET_GROUPS)}, multi=True, parse=_target_group),
+    Facet("ongoing", "ongoing", N_("Ongoing"), "Only practices still running.",
+          {"type": "string", "enum": ["yes"]}, parse=_ongoing,
+          derive=lambda ongoing: ("yes",) if ongoing else ()),
 )
 BY_NAME = {f.name: f for f in FACETS}
 

@@ -24,9 +24,10 @@ from kb.search.documents import TYPES, Document
 from kb.search.facets import FACETS
 from kb.search.lexical import SEARCH_FIELDS, _fields, make_schema
 
-FORMAT = 4                    # of the rows; a build of another format is rebuilt by `kb index`
+FORMAT = 5                    # of the rows; a build of another format is rebuilt by `kb index`
                               # (2: terms_ru_uk; 3: documents say when a practice was added;
-                              # 4: the english_text field, kb's English rendering)
+                              # 4: the english_text field, kb's English rendering; 5: target
+                              # groups, ongoing and source)
 FIELDS = tuple(SEARCH_FIELDS)  # the order of the lengths and norms arrays, and the lexeme tags
 TAGS = {field: str(n) for n, field in enumerate(FIELDS)}
 MAX_POSITION = 16383          # PostgreSQL's largest tsvector position

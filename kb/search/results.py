@@ -23,6 +23,7 @@ class Hit(NamedTuple):
     activities: tuple[str, ...]
     retrievers: tuple[str, ...]
     snippet_en: str = ""  # the snippet of the English text ("" when it has none), for English UIs
+    source: str = ""  # a practice's provenance (Document.source)
 
 
 class Results(NamedTuple):

@@ -332,7 +332,7 @@ def make_hit(doc: Document, score: float, found: tuple[str, ...], query: str) ->
         text = next((m for m in marked if "<mark>" in m), text)
     return Hit(doc.key, doc.type, doc.record_id, doc.title, doc.title_en, text, round(score, 6),
                doc.areas, doc.countries, doc.factor, doc.needs, doc.activities, found,
-               english_snippet(doc, query))
+               english_snippet(doc, query), doc.source)
 
 
 def english_snippet(doc: Document, query: str) -> str:

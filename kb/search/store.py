@@ -15,11 +15,12 @@ import time
 import uuid
 from pathlib import Path
 
-FORMAT_VERSION = 7  # 2: documents.jsonl lost the unused "extra" field; 3: activities;
+FORMAT_VERSION = 8  # 2: documents.jsonl lost the unused "extra" field; 3: activities;
                     # 4: immutable builds with the change log position, keys as text;
                     # 5: the Russian and Ukrainian terms field
                     # 6: documents say when a practice was added (sort=newest)
                     # 7: the english_text field (kb's English rendering)
+                    # 8: target groups, ongoing and source (the practice template's facets)
 CURRENT = "CURRENT"
 
 

@@ -61,9 +61,11 @@ class Unavailable(KbHTTPError):
 
 
 def masked_path() -> str:
-    """The request's path with secrets (assessment tokens) masked, for logs."""
-    return re.sub(r"^(/assess(?:/shared)?|/quality-check|/api/assessments)/(?!import$)[^/]+", r"\1/<token>",
-                  request.path)
+    """The request's path with secrets (assessment tokens, suggestions' status links) masked,
+    for logs."""
+    path = re.sub(r"^(/assess(?:/shared)?|/quality-check|/api/assessments)/(?!import$)[^/]+",
+                  r"\1/<token>", request.path)
+    return re.sub(r"^/(suggest/status|api/suggestions)/[^/]+", r"/\1/<token>", path)
 
 
 def check_input() -> None:
@@ -127,6 +129,10 @@ PAGE_MESSAGES = {
 }
 
 
+CSRF_MESSAGE = N_("The form has expired or did not come from kb's own page (CSRF check): "
+                  "reload the page and send it again.")
+
+
 def _respond(status: int, message: str, param: str | None = None, shown: str | None = None):
     """The error as JSON (``message``, English) or as a page (``shown``, the UI language)."""
     if wants_json():
@@ -144,6 +150,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(KbHTTPError)
     def handle_kb_error(error: KbHTTPError):
         return _respond(error.status, error.message, error.param, error.shown())
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error: CSRFError):
+        return _respond(400, error.description, shown=gettext(CSRF_MESSAGE))
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):

@@ -3,13 +3,14 @@ wording of handbook records in the English UI, links that keep state."""
 from __future__ import annotations
 
 from flask import Flask, g, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_date, format_decimal, get_locale
 from markupsafe import Markup
 from sqlalchemy import select
 
 from kb.search import FACETS
 from kb.core import vocabulary
 from kb.core.models import Activity, Need
+from kb.web import labels
 from kb.web.services import db
 
 
@@ -100,12 +101,24 @@ def record_url(hit: dict) -> str | None:
     return url_for("main.area", number=area, _anchor=record_id) if area else None
 
 
+def _day(iso: str | None) -> str:
+    """An ISO 8601 moment as the UI language writes a date ("" for none)."""
+    from datetime import datetime
+    return format_date(datetime.fromisoformat(iso), "long") if iso else ""
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(country_name=country_name, need_label=need_label,
                                  activity_label=activity_label, localized=localized,
                                  latvian_lang=latvian_lang,
                                  facet_registry=FACETS,
                                  url_with=url_with, url_toggle=url_toggle,
-                                 record_url=record_url, locale=lambda: str(get_locale()))
+                                 record_url=record_url, locale=lambda: str(get_locale()),
+                                 target_group_label=labels.target_group_label,
+                                 funding_band_label=labels.funding_band_label,
+                                 language_name=labels.language_name,
+                                 template_sections=labels.SECTIONS,
+                                 provenance_labels=labels.PROVENANCE,
+                                 format_number=format_decimal, format_day=_day)
     app.jinja_env.filters["snippet_html"] = lambda s: Markup(s)  # escaped by kb.search.snippets
     app.jinja_env.filters.update(need_label=need_label, activity_label=activity_label)

@@ -16,7 +16,7 @@ from pydantic import (AliasGenerator, BaseModel, BeforeValidator, ConfigDict, Fi
 from kb import search
 from kb.core import models
 from kb.core.models import CURATOR, HANDBOOK, REVIEW_STATUSES
-from kb.curation import schema
+from kb.curation import provenance, schema
 
 Blank = BeforeValidator(lambda value: value or None)  # an empty text is null
 Ids = BeforeValidator(lambda records: [r.id for r in records])
@@ -44,6 +44,17 @@ class Quality(Shape):
     good_practice: bool
 
 
+class Provenance(Shape):
+    """Where a practice comes from: the handbook (its section), a curator's submission or a
+    public suggestion (with the dates it was submitted and published)."""
+
+    kind: Literal["handbook", "curator", "public", "import"]
+    section: str | None = Field(description="The handbook's section, e.g. \"5.2\".")
+    page: int | None = Field(description="The handbook's page, when kb knows it.")
+    submitted_at: str | None = Field(description="ISO 8601; null for the handbook's.")
+    published_at: str | None = Field(description="ISO 8601: when it was last published.")
+
+
 class PracticeShown(Shape):
     """What the API adds to a practice's schema fields (a curator's contact and source note
     are never shown)."""
@@ -55,11 +66,14 @@ class PracticeShown(Shape):
     success_factor_name: str | None
     success_factor_name_en: str | None
     source: Literal[HANDBOOK, CURATOR]
+    provenance: Provenance
     quality: Quality
     organisation_en: Annotated[str | None, Blank] = Field(description=(
         "The organisation's name in kb's English rendering (handbook practices)."))
 
-    @field_serializer("title_en", "organisation", "city", "summary_en", check_fields=False)
+    @field_serializer("title_en", "organisation", "city", "summary_en", "funding_source",
+                      "funding_band", "challenge", "how_it_works", "results", "evaluation",
+                      "transferability", "public_contact", check_fields=False)
     def _blank_is_null(self, text: str) -> str | None:
         return text or None
 
@@ -68,8 +82,8 @@ class PracticeSummary(PracticeShown, schema.PracticeHeading):
     """A practice in a list of them."""
 
 
-class Practice(PracticeShown, schema.PracticeDescribed):
-    """A practice with its description and web addresses."""
+class Practice(PracticeShown, schema.PracticeTemplate):
+    """A practice with its description, web addresses and the whole template."""
 
     text_en: Annotated[str | None, Blank] = Field(description=(
         "A handbook practice's whole description in kb's English rendering of the Latvian "
@@ -85,7 +99,7 @@ def practice_json(p: models.Practice, full: bool = True) -> dict:
     factor = p.success_factor
     shape = Practice if full else PracticeSummary
     return shape.model_validate({
-        **schema.read(p), "id": p.id, "source": p.source,
+        **schema.read(p), "id": p.id, "source": p.source, "provenance": provenance.of(p),
         "success_factor_name": factor.name if factor else None,
         "success_factor_name_en": (factor.name_en or None) if factor else None,
         "quality": {"overall": p.quality_overall, "good_practice": bool(p.good_practice)},
@@ -108,6 +122,29 @@ class Queue(Shape):
     changes_requested: list[QueueEntry]
     published: list[QueueEntry]
     rejected: list[QueueEntry]
+
+
+class SuggestionStatus(Shape):
+    """What became of a public suggestion (its private status link)."""
+
+    id: str
+    title: str
+    status: Literal[REVIEW_STATUSES]
+    reason: str | None = Field(description="The curators' reason, when they rejected it or "
+                                           "asked for changes.")
+    submitted_at: str
+    url: str | None = Field(description="Its public page, once published.")
+
+
+def suggestion_status_json(p: models.Practice) -> dict:
+    from flask import url_for
+    published = p.status == models.PUBLISHED
+    return SuggestionStatus.model_validate({
+        "id": p.id, "title": p.title, "status": p.status,
+        "reason": (p.review_reason or None) if p.status in (models.REJECTED,
+                                                           models.CHANGES_REQUESTED) else None,
+        "submitted_at": p.created_at.isoformat(),
+        "url": url_for("main.practice", practice_id=p.id) if published else None}).jsonable()
 
 
 class PracticeList(Shape):
@@ -138,6 +175,9 @@ class Hit(Shape):
     needs: list[str]
     activities: list[str]
     retrievers: list[Literal["lexical", "dense"]]
+    source: Annotated[Literal[models.PROVENANCES] | None, Blank] = Field(
+        description="A practice's provenance: handbook, curator, public (a suggestion) or "
+                    "import; null for other records.")
 
 
 hit_json = Hit.of  # kb.search.Hit

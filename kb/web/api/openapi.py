@@ -55,7 +55,8 @@ EXPORT = (QUERY, *(_facet(f.name) for f in FACETS if f.name != "type"), SORT, LA
                  f"csv or json (default). At most {export.MAX_ROWS} practices: a larger "
                  "result set is refused (400); narrow it with q or filters."))
 # A path parameter by the name its errors give it, with its description.
-PATH = {"practice_id": ("id", "Practice ID."), "number": ("n", "Key area 1-6.")}
+PATH = {"practice_id": ("id", "Practice ID."), "number": ("n", "Key area 1-6."),
+        "token": ("token", "The secret token of a suggestion's status link.")}
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ OPERATIONS = {
                                      body=serialize.RecommendationRequest),
     "api.openapi": Operation(None),
     "curate.api_queue": Operation(serialize.Queue, (401,)),
+    "curate.api_suggestion_status": Operation(serialize.SuggestionStatus, (404,)),
 }
 
 

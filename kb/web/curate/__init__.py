@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("curate", __name__)
 
-from kb.web.curate import routes  # noqa: E402,F401
+from kb.web.curate import routes, status  # noqa: E402,F401

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (EmailField, PasswordField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField, widgets)
+from wtforms import (BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField,
+                     StringField, TextAreaField, widgets)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from kb.curation.accounts import EMAIL
 from kb.curation.schema import LIMITS, REASON_LIMIT
+from kb.web import labels
 
 try:  # WTForms >= 3.3 wants choice objects; older versions take (value, label) pairs
     from wtforms.fields.choices import SelectChoice as _SelectChoice
@@ -53,6 +54,29 @@ class PracticeForm(FlaskForm):
     activities = CheckboxList(_l("Activities"), validators=[Optional()], validate_choice=False)
     # One address a line: the schema checks each, and how many.
     urls = TextAreaField(_l("Web addresses (one per line)"), validators=[Optional()])
+    # The rest of the template: all optional (the schema checks years, numbers and codes).
+    period_start = StringField(_l("Start year"), validators=[Optional()])
+    period_end = StringField(_l("End year"), validators=[Optional()])
+    ongoing = BooleanField(_l("It is still running"))
+    target_groups = CheckboxList(_l("Target groups"), validators=[Optional()],
+                                 validate_choice=False,
+                                 choices=[choice(c, label) for c, label in
+                                          labels.TARGET_GROUPS.items()])
+    reach = StringField(_l("People reached"), validators=[Optional()])
+    languages = StringField(_l("Languages"), validators=[Optional()])
+    funding_source = StringField(_l("Funding source"), validators=sized("funding_source"))
+    funding_band = SelectField(_l("Funding a year"), validators=sized("funding_band"),
+                               validate_choice=False,
+                               choices=[choice("", "—")] + [choice(c, label) for c, label in
+                                                            labels.FUNDING_BANDS.items()])
+    challenge = TextAreaField(labels.SECTIONS["challenge"], validators=sized("challenge"))
+    how_it_works = TextAreaField(labels.SECTIONS["how_it_works"], validators=sized("how_it_works"))
+    results = TextAreaField(labels.SECTIONS["results"], validators=sized("results"))
+    evaluation = TextAreaField(labels.SECTIONS["evaluation"], validators=sized("evaluation"))
+    transferability = TextAreaField(labels.SECTIONS["transferability"],
+                                    validators=sized("transferability"))
+    public_contact = StringField(_l("Contact for the practice (shown on its page)"),
+                                 validators=sized("public_contact"))
     contact = StringField(_l("Contact"), validators=sized("contact"))
     source_note = StringField(_l("Source"), validators=sized("source_note"))
 

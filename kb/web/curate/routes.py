@@ -13,7 +13,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from kb.curation import accounts, diff, quality, review, schema
+from kb.curation import accounts, diff, provenance, quality, review, schema
 from kb.core.config import setting
 from kb.core.vocabulary import COUNTRIES
 from kb.core.models import (HANDBOOK, PRACTICE_LOADS, PUBLISHED, Activity, Area, Curator, Need,
@@ -168,9 +168,11 @@ def _fill_choices(form: PracticeForm) -> None:
 
 
 def _raw(form: PracticeForm) -> dict:
-    """The form's values by the practice schema's field names (web addresses one a line)."""
+    """The form's values by the practice schema's field names (web addresses one a line,
+    language codes separated by commas or spaces)."""
     raw = {name: form[name].data for name in schema.FIELDS}
-    return {**raw, "urls": (raw["urls"] or "").splitlines()}
+    return {**raw, "urls": (raw["urls"] or "").splitlines(),
+            "languages": (raw["languages"] or "").replace(",", " ").split()}
 
 
 def _show_errors(form: PracticeForm, error: review.ReviewError) -> None:
@@ -224,13 +226,15 @@ def suggest():
         else:
             if self_check is not None:
                 quality.attach_self_scores(db(), self_check.token, suggested.id)
+            token = provenance.issue_token(suggested)  # the submitter's private status link
             # The count the database returns decides: of many suggestions sent at once,
             # exactly `limit` are kept.
             if accounts.hit(db(), key, SUGGEST_WINDOW) > limit:
                 db().rollback()
                 raise TooManyRequests(too_many)
             db().commit()
-            return render_template("curate/thanks.html")
+            return render_template("curate/thanks.html", status_link=url_for(
+                "curate.suggestion_status", token=token, _external=True))
     status = 400 if request.method == "POST" else 200
     return render_template("curate/practice_form.html", form=form, mode="suggest",
                            self_check=self_check), status
@@ -256,7 +260,10 @@ def _form_from(practice: Practice) -> PracticeForm:
     values = review.proposed_values(db(), practice) if own else schema.read(practice)
     return PracticeForm(data={**values, "area": str(values["area"]),
                               "success_factor": values["success_factor"] or "",
-                              "urls": "\n".join(values["urls"])})
+                              "urls": "\n".join(values["urls"]),
+                              "languages": ", ".join(values["languages"]),
+                              **{n: "" if values[n] is None else str(values[n])
+                                 for n in ("period_start", "period_end", "reach")}})
 
 
 @bp.route("/curate/practices/<practice_id>/edit", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from kb.core.models import (SuccessFactor)
 from kb.web import params
 from kb import catalogue
 from kb.core.config import setting
+from kb.curation import provenance
 from kb.web.lookups import get_area, get_practice
 from kb.web.errors import NotFound, Unavailable, wants_json
 from kb.core.messages import N_
@@ -47,7 +48,7 @@ def home():
     return render_page("home.html", {
         "areas": areas, "countries": dict(per_country.most_common()),
         "needs": dict(per_need.most_common()), "activities": dict(per_activity.most_common()),
-        "practices": len(practices)})
+        "practices": len(practices), "sources": provenance.counts(practices)})
 
 
 @bp.get("/search")
