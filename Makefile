@@ -29,10 +29,11 @@ $(VENV)/.installed-postgres: pyproject.toml | $(BIN)/python
 postgres: $(VENV)/.installed-postgres
 	$(BIN)/python -m kb.search.postgres_server $(if $(DATABASES),$(addprefix --database ,$(DATABASES)))
 
-# After changing UI strings: collect them (N_ marks facet labels in kb/search/facets.py) and
+# After changing UI strings: collect them (N_ marks messages below the web layer, Np_ those
+# with a plural form) and
 # update the .po files; translate, commit, and `make` compiles them.
 messages: | $(BIN)/python
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o kb/web/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k Np_:1,2 -o kb/web/translations/messages.pot .
 	$(BIN)/pybabel update -i kb/web/translations/messages.pot -d kb/web/translations
 
 # The .po files are committed; the .mo files are built from them.

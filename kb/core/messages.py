@@ -22,3 +22,17 @@ class DomainError(ValueError):
         self.values = values
         self.field = field
         super().__init__(template % values if values else template)
+
+
+class FieldMessage(str):
+    """A message about one field of a form or record, in English (it is a str); its
+    ``template`` (an N_-marked ``str.format`` msgid) and ``values`` let the web layer say it in
+    the UI language (a value named ``label`` is an N_-marked word too)."""
+
+    template: str
+    values: dict
+
+    def __new__(cls, template: str, values: dict) -> "FieldMessage":
+        message = super().__new__(cls, template.format(**values))
+        message.template, message.values = template, values
+        return message

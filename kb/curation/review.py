@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kb.core.messages import N_, DomainError
 from kb.core.vocabulary import slugify
 from kb.core.models import (CHANGES_REQUESTED, CURATOR, HANDBOOK, HIDDEN, PENDING, PUBLISHED,
                             REJECTED, Curator, Need, Practice, PracticeChange, PracticeRevision,
@@ -41,11 +42,12 @@ _ADDRESS_PART = r"[^\s@<>()\[\],;:\"']+"
 EMAIL_IN_TEXT = re.compile(rf"{_ADDRESS_PART}@{_ADDRESS_PART}")
 
 
-class ReviewError(ValueError):
-    """The action is not allowed, or input is invalid; `errors` maps each field to a message."""
+class ReviewError(DomainError):
+    """The action is not allowed, or input is invalid; `errors` maps each field to a message
+    (`schema.FieldMessage`s: the web layer says them in the UI language)."""
 
-    def __init__(self, message: str, errors: dict[str, str] | None = None):
-        super().__init__(message)
+    def __init__(self, template: str, errors: dict[str, str] | None = None, **values):
+        super().__init__(template, **values)
         self.errors = errors or {}
 
 
@@ -55,7 +57,7 @@ def clean_input(session: Session, raw: dict) -> dict:
     try:
         return schema.validate(session, raw)
     except ValidationError as exc:
-        raise ReviewError("the practice has errors", schema.field_errors(exc)) from None
+        raise ReviewError(N_("the practice has errors"), schema.field_errors(exc)) from None
 
 
 class NotAllowed(ReviewError):
@@ -127,12 +129,13 @@ def submit(session: Session, raw: dict, curator: Curator | None, via: str) -> Pr
 
 ACTIONS = {"publish": PUBLISHED, "reject": REJECTED, "request_changes": CHANGES_REQUESTED,
            "unpublish": PENDING}
-OWN_SUBMISSION = "you cannot publish your own submission: another curator reviews it"
-OWN_EDIT = "you edited this practice since it was last published: another curator publishes it"
-OWN_REVISION = "you cannot approve your own revision: another curator reviews it"
-HANDBOOK_FIELDS = ("a handbook practice belongs to `kb ingest`: its fields cannot be changed "
-                   "here; add a correction note, or scores (an admin can hide it)")
-ADMINS_HIDE = "only an admin can hide a handbook practice or show it again"
+OWN_SUBMISSION = N_("You cannot publish your own submission: another curator reviews it.")
+OWN_EDIT = N_("You edited this practice since it was last published: another curator "
+              "publishes it.")
+OWN_REVISION = N_("You cannot approve your own revision: another curator reviews it.")
+HANDBOOK_FIELDS = N_("A handbook practice belongs to `kb ingest`: its fields cannot be changed "
+                     "here; add a correction note, or scores (an admin can hide it).")
+ADMINS_HIDE = N_("Only an admin can hide a handbook practice or show it again.")
 
 
 def _named_in_contact(practice: Practice, curator: Curator) -> bool:
@@ -160,7 +163,7 @@ def check(session: Session, practice: Practice, curator: Curator, intent: str) -
     if handbook and (intent == "edit" or intent in ACTIONS):
         raise NotAllowed(HANDBOOK_FIELDS)
     if not handbook and intent in ("note", "hide", "show"):
-        raise NotAllowed("a curator's practice is edited, or unpublished, itself")
+        raise NotAllowed(N_("A curator's practice is edited, or unpublished, itself."))
     if intent in ("hide", "show") and not curator.is_admin:
         raise NotAllowed(ADMINS_HIDE)
     if curator.is_admin:
@@ -191,10 +194,12 @@ def practice_for(session: Session, practice_id: str, curator: Curator,
 def _reason(reason: str, required: bool) -> str:
     reason = (reason or "").strip()
     if len(reason) > schema.REASON_LIMIT:
-        raise ReviewError("the reason is too long",
-                          {"reason": f"at most {schema.REASON_LIMIT} characters"})
+        raise ReviewError(N_("The reason is too long."), {"reason": schema.FieldMessage(
+            N_("at most {max_length} characters ({given} given)"),
+            {"max_length": schema.REASON_LIMIT, "given": len(reason)})})
     if required and not reason:
-        raise ReviewError("give a reason", {"reason": "a reason is required"})
+        raise ReviewError(N_("Give a reason."),
+                          {"reason": schema.FieldMessage(N_("a reason is required"), {})})
     return reason
 
 
@@ -219,8 +224,9 @@ def set_note(session: Session, practice: Practice, note: str,
     check(session, practice, curator, "note")
     note = (note or "").strip()
     if len(note) > schema.NOTE_LIMIT:
-        raise ReviewError("the note is too long",
-                          {NOTE: f"at most {schema.NOTE_LIMIT} characters ({len(note)} given)"})
+        raise ReviewError(N_("The note is too long."), {NOTE: schema.FieldMessage(
+            N_("at most {max_length} characters ({given} given)"),
+            {"max_length": schema.NOTE_LIMIT, "given": len(note)})})
     return propose(session, practice, {NOTE: note}, curator)
 
 
@@ -228,7 +234,7 @@ def decide(session: Session, practice: Practice, action: str, curator: Curator,
            reason: str = "") -> PracticeChange:
     """Publish, reject (with a reason), request changes (with a reason) or unpublish."""
     if action not in ACTIONS:
-        raise ReviewError(f"unknown action {action!r}")
+        raise ReviewError(N_("Unknown action %(action)r."), action=action)
     reason = _reason(reason, required=action in ("reject", "request_changes"))
     check(session, practice, curator, action)
     before = _snapshot(practice)
@@ -244,7 +250,7 @@ def hide(session: Session, practice: Practice, curator: Curator, reason: str) ->
     reason = _reason(reason, required=True)
     check(session, practice, curator, "hide")
     if practice.status == HIDDEN:
-        raise ReviewError("the practice is hidden already")
+        raise ReviewError(N_("The practice is hidden already."))
     before = _snapshot(practice)
     practice.status, practice.hidden_at = HIDDEN, utcnow()
     practice.hidden_by, practice.hidden_reason = curator.id, reason
@@ -258,7 +264,7 @@ def show(session: Session, practice: Practice, curator: Curator,
     reason = _reason(reason, required=False)
     check(session, practice, curator, "show")
     if practice.status != HIDDEN:
-        raise ReviewError("the practice is not hidden")
+        raise ReviewError(N_("The practice is not hidden."))
     before = _snapshot(practice)
     practice.status, practice.hidden_at, practice.hidden_by, practice.hidden_reason = (
         PUBLISHED, None, None, "")
@@ -307,8 +313,8 @@ def propose(session: Session, practice: Practice, values: dict,
     changed = {name: value for name, value in values.items() if current[name] != value}
     revision = session.get(PracticeRevision, practice.id)
     if revision is not None and revision.proposed_by != curator.id:
-        raise ReviewError("another curator's revision of this practice waits for review: "
-                          "approve or reject it first")
+        raise ReviewError(N_("Another curator's revision of this practice waits for review: "
+                             "approve or reject it first."))
     if revision is None and not changed:
         return None
     if revision is None:
@@ -340,8 +346,8 @@ def _claim_revision(session: Session, practice: Practice, curator: Curator) -> P
         .on_conflict_do_nothing(index_elements=[table.c.practice_id])
         .returning(table.c.practice_id))
     if claimed is None:
-        raise ReviewError("another curator's revision of this practice waits for review: "
-                          "approve or reject it first")
+        raise ReviewError(N_("Another curator's revision of this practice waits for review: "
+                             "approve or reject it first."))
     return session.get(PracticeRevision, claimed)
 
 
@@ -351,14 +357,14 @@ def decide_revision(session: Session, practice: Practice, action: str, curator: 
     same transaction) or reject it (with a reason: it is discarded). ``seen`` is the digest of
     the revision the reviewer read: approving a revision changed since is refused."""
     if action not in ("approve", "reject_revision"):
-        raise ReviewError(f"unknown action {action!r}")
+        raise ReviewError(N_("Unknown action %(action)r."), action=action)
     reason = _reason(reason, required=action == "reject_revision")
     revision = session.get(PracticeRevision, practice.id, with_for_update=True)
     if revision is None:
-        raise ReviewError("no revision of this practice waits for review")
+        raise ReviewError(N_("No revision of this practice waits for review."))
     check(session, practice, curator, action)
     if action == "approve" and seen is not None and seen != revision_digest(revision):
-        raise ReviewError("the revision changed since you read it: read it again")
+        raise ReviewError(N_("The revision changed since you read it: read it again."))
     before = _snapshot(practice)
     if action == "reject_revision":
         fields = revision_fields(revision)
@@ -371,8 +377,9 @@ def decide_revision(session: Session, practice: Practice, action: str, curator: 
     current = _values(practice)
     stale = sorted(n for n, v in revision.base.items() if current.get(n) != v)
     if stale:
-        raise ReviewError(f"the practice changed since this revision was proposed "
-                          f"({', '.join(stale)}): reject it, and propose it again")
+        raise ReviewError(N_("The practice changed since this revision was proposed "
+                             "(%(fields)s): reject it, and propose it again."),
+                          fields=", ".join(stale))
     proposed = dict(revision.proposed)
     if set(proposed) - {NOTE}:  # checked again: the vocabularies may have changed meanwhile
         fields = clean_input(session, {**schema.read(practice), **proposed})

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from kb.core.models import (CURATOR, HANDBOOK, Activity, Need, Practice, PracticeActivity,
                             PracticeCountry, PracticeNeed, SuccessFactor)
+from kb.core.messages import N_, FieldMessage
 from kb.core.vocabulary import COUNTRIES, FUNDING_BANDS, LANGUAGE_CODES, TARGET_GROUPS
 from kb.search.facets import AREAS
 
@@ -105,7 +106,7 @@ def _known(label: str, vocabulary: str | frozenset[str]):
                  else (info.context or {}).get(vocabulary))
         unknown = [c for c in codes if known is not None and c not in known]
         if unknown:
-            raise PydanticCustomError("unknown_codes", "unknown {label}: {codes}",
+            raise PydanticCustomError("unknown_codes", OWN["unknown_codes"],
                                       {"label": label, "codes": ", ".join(unknown)})
         return codes
     return check
@@ -114,7 +115,7 @@ def _known(label: str, vocabulary: str | frozenset[str]):
 def _one_of(label: str, values: tuple[str, ...]):
     def check(value: str) -> str:
         if value not in values:
-            raise PydanticCustomError("not_one_of", "the {label} is one of: {values}",
+            raise PydanticCustomError("not_one_of", OWN["not_one_of"],
                                       {"label": label, "values": ", ".join(v for v in values if v)})
         return value
     return check
@@ -169,21 +170,21 @@ class PracticeHeading(_Fields):
     organisation: Line("organisation") = ""
     city: Line("city") = ""
     countries: Annotated[list[Country], BeforeValidator(_listed), Field(min_length=1),
-                         AfterValidator(_known("country codes", COUNTRIES)),
+                         AfterValidator(_known(N_("country codes"), COUNTRIES)),
                          AfterValidator(_once), Stored("countries", PracticeCountry, "country",
                                                        ordered=True)]
     area: Annotated[AreaNumber, Field(description=f"Key area 1-{AREAS}."), Stored("area_id")]
     success_factor: Annotated[FactorId | None, BeforeValidator(lambda v: _text(v) or None),
                               Field(description="A success factor of the practice's key area."),
                               Stored("success_factor_id")] = None
-    needs: Annotated[list[Code], BeforeValidator(_listed), AfterValidator(_known("needs", "needs")),
+    needs: Annotated[list[Code], BeforeValidator(_listed), AfterValidator(_known(N_("needs"), "needs")),
                      AfterValidator(lambda codes: sorted(set(codes))),
                      Field(description="Need codes (corpus/needs.toml)."),
                      Stored("needs", PracticeNeed, "need")] = []
     # Activities keep their order (most central first). A line exported before kb had
     # activities leaves a practice's activities as they are.
     activities: Annotated[list[Code], BeforeValidator(_listed),
-                          AfterValidator(_known("activities", "activities")), AfterValidator(_once),
+                          AfterValidator(_known(N_("activities"), "activities")), AfterValidator(_once),
                           Field(description="Activity codes (corpus/activities.toml), most "
                                             "central first."),
                           Stored("activities", PracticeActivity, "activity", ordered=True,
@@ -194,8 +195,7 @@ class PracticeHeading(_Fields):
     def _factor_of_the_area(cls, factor: str | None, info: ValidationInfo) -> str | None:
         areas = (info.context or {}).get("success_factors")
         if factor is not None and areas is not None and areas.get(factor) != info.data.get("area"):
-            raise PydanticCustomError("factor_of_another_area",
-                                      "choose a success factor of the chosen key area")
+            raise PydanticCustomError("factor_of_another_area", OWN["factor_of_another_area"])
         return factor
 
 
@@ -215,8 +215,7 @@ class PracticeDescribed(PracticeHeading):
     def _a_description(cls, summary: str, info: ValidationInfo) -> str:
         # Checked with the later of the two fields, so that it sees both; reported on "text".
         if not summary and "text" in info.data and not info.data["text"]:
-            raise PydanticCustomError("description_required",
-                                      "a description is required, in Latvian and/or English")
+            raise PydanticCustomError("description_required", OWN["description_required"])
         return summary
 
 
@@ -238,7 +237,7 @@ class PracticeTemplate(PracticeDescribed):
                      Field(description="How many people it reached."), Stored("reach")] = None
     funding_source: Annotated[Line("funding_source"), Field(description="Who funds it.")] = ""
     funding_band: Annotated[str, BeforeValidator(_text),
-                            AfterValidator(_one_of("funding band", ("", *FUNDING_BANDS))),
+                            AfterValidator(_one_of(N_("funding band"), ("", *FUNDING_BANDS))),
                             Field(max_length=column_length(Practice, "funding_band")),
                             WithJsonSchema({"type": "string", "enum": ["", *FUNDING_BANDS],
                                             "maxLength": column_length(Practice, "funding_band"),
@@ -257,7 +256,7 @@ class PracticeTemplate(PracticeDescribed):
     languages: Annotated[list[Annotated[str, BeforeValidator(
                              lambda c: c.strip().lower() if isinstance(c, str) else c)]],
                          BeforeValidator(_listed),
-                         AfterValidator(_known("language codes", LANGUAGE_CODES)), AfterValidator(_once),
+                         AfterValidator(_known(N_("language codes"), LANGUAGE_CODES)), AfterValidator(_once),
                          Field(description="The languages it works in (ISO 639-1)."),
                          Stored("languages", many=True)] = []
 
@@ -266,16 +265,14 @@ class PracticeTemplate(PracticeDescribed):
     def _after_the_start(cls, end: int | None, info: ValidationInfo) -> int | None:
         start = info.data.get("period_start")
         if end is not None and start is not None and end < start:
-            raise PydanticCustomError("end_before_start",
-                                      "the end year is before the start year")
+            raise PydanticCustomError("end_before_start", OWN["end_before_start"])
         return end
 
     @field_validator("ongoing")
     @classmethod
     def _no_end_while_ongoing(cls, ongoing: bool, info: ValidationInfo) -> bool:
         if ongoing and info.data.get("period_end") is not None:
-            raise PydanticCustomError("ended_and_ongoing",
-                                      "an ongoing practice has no end year")
+            raise PydanticCustomError("ended_and_ongoing", OWN["ended_and_ongoing"])
         return ongoing
 
 
@@ -332,25 +329,38 @@ def write(practice: Practice, values: dict) -> None:
 # --- messages ------------------------------------------------------------------------------------
 
 # kb's message for pydantic's errors: by field and error type, by field, then by error type.
+# What a form and `kb import` say of a field's error: str.format templates (N_-marked msgids:
+# the web layer says them in the UI language), with the error's context and these values.
 MESSAGES = {
-    ("title", "too_short"): "a title is required",
-    ("countries", "too_short"): "choose at least one country",
-    ("urls", "too_long"): "at most {max_length} addresses",
-    "countries": "countries must be a list of ISO 3166-1 alpha-2 codes",
-    "area": f"choose a key area from 1 to {AREAS}",
-    "needs": "needs must be a list of codes",
-    "activities": "activities must be a list of codes",
-    "urls": "not a web address (http:// or https://): {input:.80}",
-    "too_long": "at most {max_length} characters ({given} given)",
-    "period_start": f"a year from {FIRST_YEAR} to {LAST_YEAR}",
-    "period_end": f"a year from {FIRST_YEAR} to {LAST_YEAR}",
-    "reach": f"a whole number of people from 0 to {MAX_REACH:,}",
-    "ongoing": "ongoing must be true or false",
-    "target_groups": f"target groups must be a list of: {', '.join(TARGET_GROUPS)}",
-    "languages": "languages must be a list of ISO 639-1 codes",
+    ("title", "too_short"): N_("a title is required"),
+    ("countries", "too_short"): N_("choose at least one country"),
+    ("urls", "too_long"): N_("at most {max_length} addresses"),
+    "countries": N_("countries must be a list of ISO 3166-1 alpha-2 codes"),
+    "area": N_("choose a key area from 1 to {areas}"),
+    "needs": N_("needs must be a list of codes"),
+    "activities": N_("activities must be a list of codes"),
+    "urls": N_("not a web address (http:// or https://): {input:.80}"),
+    "too_long": N_("at most {max_length} characters ({given} given)"),
+    "period_start": N_("a year from {first_year} to {last_year}"),
+    "period_end": N_("a year from {first_year} to {last_year}"),
+    "reach": N_("a whole number of people from 0 to {max_reach}"),
+    "ongoing": N_("ongoing must be true or false"),
+    "target_groups": N_("target groups must be a list of: {target_groups}"),
+    "languages": N_("languages must be a list of ISO 639-1 codes"),
 }
-OWN = {"unknown_codes", "factor_of_another_area", "description_required", "end_before_start",
-       "ended_and_ongoing", "not_one_of"}  # say it themselves
+FIXED = {"areas": AREAS, "first_year": FIRST_YEAR, "last_year": LAST_YEAR,
+         "max_reach": f"{MAX_REACH:,}", "target_groups": ", ".join(TARGET_GROUPS)}
+# The errors the schema's own validators raise (PydanticCustomError), by type: they say it
+# themselves, from these templates.
+OWN = {
+    "unknown_codes": N_("unknown {label}: {codes}"),
+    "not_one_of": N_("the {label} is one of: {values}"),
+    "factor_of_another_area": N_("choose a success factor of the chosen key area"),
+    "description_required": N_("a description is required, in Latvian and/or English"),
+    "end_before_start": N_("the end year is before the start year"),
+    "ended_and_ongoing": N_("an ongoing practice has no end year"),
+}
+
 # The form shows a message under the field it is about.
 REPORTED_ON = {"description_required": "text", "ended_and_ongoing": "period_end"}
 
@@ -365,10 +375,11 @@ def field_errors(error: ValidationError) -> dict[str, str]:
 
 
 def _message(field: str, e: dict) -> str:
-    template = None if e["type"] in OWN else (
-        MESSAGES.get((field, e["type"])) or MESSAGES.get(field) or MESSAGES.get(e["type"]))
+    if e["type"] in OWN:
+        return FieldMessage(OWN[e["type"]], dict(e.get("ctx") or {}))
+    template = MESSAGES.get((field, e["type"])) or MESSAGES.get(field) or MESSAGES.get(e["type"])
     if template is None:
         return e["msg"]
     value = e.get("input")
-    return template.format(**e.get("ctx", {}), input=str(value),
-                           given=len(value) if isinstance(value, (str, list)) else "?")
+    return FieldMessage(template, {**FIXED, **(e.get("ctx") or {}), "input": str(value),
+                                   "given": len(value) if isinstance(value, (str, list)) else "?"})

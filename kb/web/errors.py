@@ -7,7 +7,7 @@ from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
-from kb.core.messages import N_, DomainError
+from kb.core.messages import N_, DomainError, FieldMessage
 
 
 class KbHTTPError(Exception):
@@ -43,9 +43,15 @@ class KbHTTPError(Exception):
             for name, v in self.values.items()})
 
 
-def shown(error: DomainError) -> str:
-    """A rule's refusal in the UI language."""
-    return gettext(error.template, **error.values)
+def shown(error) -> str:
+    """A rule's refusal, or a message about a field, in the UI language (anything else as it
+    is)."""
+    if isinstance(error, FieldMessage):
+        values = {k: gettext(v) if k == "label" else v for k, v in error.values.items()}
+        return gettext(error.template).format(**values)
+    if isinstance(error, DomainError):
+        return gettext(error.template, **error.values)
+    return str(error)
 
 
 class BadParameter(KbHTTPError):

@@ -107,6 +107,13 @@ def _day(iso: str | None) -> str:
     return format_date(datetime.fromisoformat(iso), "long") if iso else ""
 
 
+def percent(value) -> str:
+    """A score in percent as the UI language writes it ("70,8 %" in Latvian); "—" for none."""
+    if value is None:
+        return "—"
+    return f"{format_decimal(value, format='#,##0.#')} %"
+
+
 def register(app: Flask) -> None:
     app.jinja_env.globals.update(country_name=country_name, need_label=need_label,
                                  activity_label=activity_label, localized=localized,
@@ -121,4 +128,5 @@ def register(app: Flask) -> None:
                                  provenance_labels=labels.PROVENANCE,
                                  format_number=format_decimal, format_day=_day)
     app.jinja_env.filters["snippet_html"] = lambda s: Markup(s)  # escaped by kb.search.snippets
-    app.jinja_env.filters.update(need_label=need_label, activity_label=activity_label)
+    app.jinja_env.filters.update(need_label=need_label, activity_label=activity_label,
+                                 percent=percent, day=_day)

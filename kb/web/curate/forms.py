@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, EmailField, PasswordField, SelectField, SelectMultipleField,
                      StringField, TextAreaField, widgets)
 from wtforms.validators import DataRequired, Length, Optional, Regexp
@@ -10,6 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from kb.curation.accounts import EMAIL
 from kb.curation.schema import LIMITS, REASON_LIMIT
 from kb.web import labels
+from kb.web.forms import Form
 
 try:  # WTForms >= 3.3 wants choice objects; older versions take (value, label) pairs
     from wtforms.fields.choices import SelectChoice as _SelectChoice
@@ -21,7 +21,7 @@ def choice(value: str, label) -> object:
     return _SelectChoice(value, label) if _SelectChoice else (value, label)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
@@ -36,7 +36,7 @@ def sized(name: str, required: bool = False) -> list:
     return [DataRequired() if required else Optional(), Length(max=LIMITS[name])]
 
 
-class PracticeForm(FlaskForm):
+class PracticeForm(Form):
     """A practice's fields (`kb.curation.schema`, which also checks them and says what is wrong);
     choices are filled in by the view (they come from the database)."""
 
@@ -90,7 +90,7 @@ class SuggestForm(PracticeForm):
     website = StringField("Website", validators=[Optional()])  # honeypot, hidden by CSS
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     action = SelectField(_l("Decision"), choices=[
         choice("publish", _l("Publish")), choice("request_changes", _l("Request changes")),
         choice("reject", _l("Reject")), choice("unpublish", _l("Unpublish"))])

@@ -21,8 +21,8 @@ from kb.core.models import (HANDBOOK, PRACTICE_LOADS, PUBLISHED, Activity, Area,
 from kb.web.curate import bp
 from kb.web.curate.auth import admin_required
 from kb.web.curate.forms import LoginForm, PracticeForm, ReviewForm, SuggestForm, choice
-from kb.web.errors import KbHTTPError, NotFound
-from kb.web.helpers import localized
+from kb.web.errors import KbHTTPError, NotFound, shown
+from kb.web.helpers import localized, percent
 from kb.web.serialize import practice_json
 from kb.web.services import db, search_service
 
@@ -179,7 +179,7 @@ def _show_errors(form: PracticeForm, error: review.ReviewError) -> None:
     for name, message in error.errors.items():  # the form's fields are the schema's
         field = getattr(form, name, None)
         if field is not None:
-            field.errors = [*field.errors, message]
+            field.errors = [*field.errors, shown(message)]
 
 
 @bp.route("/curate/new", methods=["GET", "POST"])
@@ -218,7 +218,7 @@ def suggest():
         limit = setting("KB_SUGGESTIONS_PER_HOUR")
         too_many = _("Too many suggestions from this address. Please try again in an hour.")
         if accounts.count(db(), key, SUGGEST_WINDOW) >= limit:
-            raise TooManyRequests(too_many)
+            return _suggest_form(form, self_check, too_many, 429)
         try:
             suggested = review.submit(db(), _raw(form), None, via="public")
         except review.ReviewError as exc:
@@ -231,11 +231,17 @@ def suggest():
             # exactly `limit` are kept.
             if accounts.hit(db(), key, SUGGEST_WINDOW) > limit:
                 db().rollback()
-                raise TooManyRequests(too_many)
+                return _suggest_form(form, self_check, too_many, 429)
             db().commit()
             return render_template("curate/thanks.html", status_link=url_for(
                 "curate.suggestion_status", token=token, _external=True))
-    status = 400 if request.method == "POST" else 200
+    return _suggest_form(form, self_check, None, 400 if request.method == "POST" else 200)
+
+
+def _suggest_form(form, self_check, refusal: str | None, status: int):
+    """The suggestion form again, with everything typed kept (and why it was not taken)."""
+    if refusal:
+        flash(refusal, "error")
     return render_template("curate/practice_form.html", form=form, mode="suggest",
                            self_check=self_check), status
 
@@ -246,7 +252,7 @@ def get_practice(practice_id: str, intent: str = "view") -> Practice:
     try:
         practice = review.practice_for(db(), practice_id, current_user, intent)
     except review.NotAllowed as exc:
-        raise Forbidden(str(exc)) from None
+        raise Forbidden.of(exc) from None
     if practice is None:
         raise NotFound(f"no practice with id {practice_id!r}", "id")
     return practice
@@ -282,7 +288,7 @@ def edit(practice_id: str):
             db().rollback()
             _show_errors(form, exc)
             if not exc.errors:
-                flash(str(exc), "error")
+                flash(shown(exc), "error")
         else:
             db().commit()
             flash(_("Nothing changed.") if change is None
@@ -373,7 +379,7 @@ def score(practice_id: str):
         raise KbHTTPError(str(exc), "quality") from None
     db().commit()
     flash(_("Quality scores saved: overall %(overall)s.",
-            overall=f"{result.overall} %" if result.overall is not None else "—"), "info")
+            overall=percent(result.overall)), "info")
     return redirect(url_for("curate.practice", practice_id=p.id) + "#quality", code=303)
 
 
@@ -381,7 +387,7 @@ def score(practice_id: str):
 # -- revisions, correction notes, hiding -------------------------------------------------------
 
 def _flash_refusal(exc: review.ReviewError) -> None:
-    flash(str(exc) if not exc.errors else "; ".join(exc.errors.values()), "error")
+    flash(shown(exc) if not exc.errors else "; ".join(map(shown, exc.errors.values())), "error")
 
 
 def _act(p: Practice, run, done, search: bool):

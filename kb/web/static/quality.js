@@ -5,15 +5,18 @@
   var form = document.querySelector("form[data-live]");
   if (!form) { return; }
   var numbers = {met: 1, partly: 0.5, not_met: 0, unknown: null};
+  // percents as the page's language writes them ("33,3 %" in Latvian), like the server does
+  var decimal = new Intl.NumberFormat(document.documentElement.lang || "lv",
+                                      {maximumFractionDigits: 1});
+  function percent(value) { return value === null ? "—" : decimal.format(value) + " %"; }
   function show(result) {
     result.domains.forEach(function (row) {
       var tr = document.querySelector('#domain-scores tr[data-domain="' + row.domain + '"]');
       if (!tr) { return; }
-      tr.querySelector(".score").textContent = row.score === null ? "—" : row.score + " %";
+      tr.querySelector(".score").textContent = percent(row.score);
       tr.querySelector(".known").textContent = row.known + "/" + row.indicators;
     });
-    document.getElementById("overall").textContent =
-      result.overall === null ? "—" : result.overall + " %";
+    document.getElementById("overall").textContent = percent(result.overall);
     var verdict = document.getElementById("verdict");
     verdict.textContent = result.verdict;
     verdict.className = "reading " + (result.good_practice ? "reading-all" : "reading-some");
