@@ -185,7 +185,7 @@ def test_activity_match(wanted, carried_out, match):
 
 
 def test_feedback_raises_practices_doing_what_the_best_matches_do(monkeypatch):
-    import kb.assessment.recommend as recommend
+    from kb.assessment import recommend
     from kb.search.documents import Document
     doc = lambda name, *acts: Document(type="practice", record_id=name, title=name, text="",
                                        activities=acts)
@@ -206,7 +206,7 @@ def test_feedback_raises_practices_doing_what_the_best_matches_do(monkeypatch):
 
 def test_feedback_lifts_precision_on_the_evaluation_set(app, monkeypatch):
     """README, Evaluation: precision@5 0.626 without the feedback, 0.644 with it."""
-    import kb.assessment.recommend as recommend
+    from kb.assessment import recommend
     from kb.core import config
     from kb.core.db import session_factory
     from kb.evaluation import metrics

@@ -45,7 +45,7 @@ REPEAT_DISCOUNT = 0.8
 # as the item's FEEDBACK best-scored practices gains up to FEEDBACK_WEIGHT (the score-weighted
 # mean Jaccard overlap of its activities with theirs). The best matches show what meeting the
 # item takes better than the item's short list of activities alone. Measured with `kb eval`:
-# precision@5 0.626 -> 0.644, 6 items up and none down (FEEDBACK 2-5 with FEEDBACK_WEIGHT 0.3-0.75
+# precision@5 0.626 -> 0.644, 6 items up and 1 down (FEEDBACK 2-5 with FEEDBACK_WEIGHT 0.3-0.75
 # all gain, 0.633-0.644); the same feedback by needs, success factor, area or embeddings does not.
 FEEDBACK = 3
 FEEDBACK_WEIGHT = 0.5
