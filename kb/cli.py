@@ -275,7 +275,8 @@ def evaluate(queries, without_english, backend, as_json) -> None:
     click.echo("")
     p5 = recommendations["precision@5"]
     click.echo(f"recommendations: precision@5 {p5:.3f} over {recommendations['items']} checklist "
-               f"items (target 0.60 {'met' if p5 >= 0.6 else 'MISSED'}; best possible with "
+               f"items (target {evaluation.RECOMMENDATIONS_TARGET:.2f} "
+               f"{'met' if p5 >= evaluation.RECOMMENDATIONS_TARGET else 'MISSED'}; best possible with "
                f"these judgments {recommendations['best possible precision@5']:.3f})")
 
 
