@@ -70,3 +70,10 @@ def glossary(session: Session) -> list[GlossaryTerm]:
 
 def criteria(session: Session) -> list[QualityDomain]:
     return list(session.scalars(select(QualityDomain).order_by(QualityDomain.id)))
+
+
+def practice_countries(session: Session) -> list[str]:
+    """The countries the published practices take place in (the likely ones for a new one)."""
+    return list(session.scalars(
+        select(PracticeCountry.country).join(Practice).where(Practice.status == PUBLISHED)
+        .distinct()))

@@ -273,7 +273,7 @@ def test_curators_submit_score_approve_and_it_is_searchable(browser, curate_serv
     browser_login(anna, curate_server, "anna@example.lv", "anna-password-1")
     anna.click("text=Submit a practice")
     anna.fill("#title", "Daugavpils sarunu klubs")
-    anna.select_option("#countries", "LV")
+    anna.check("input[name=countries][value=LV]")
     anna.fill("#city", "Daugavpils")
     anna.select_option("#area", "5")
     anna.select_option("#success_factor", FACTOR)

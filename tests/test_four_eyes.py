@@ -97,7 +97,7 @@ def test_a_suggestion_sent_logged_out_cannot_be_published_by_its_sender(curate_a
     [suggestion] = [p["id"] for p in janis.get("/api/curate/queue").get_json()["pending"]
                     if p["title"] == "Ieteikums Ventspilī"]
     assert decide(anna, suggestion, "publish").status_code == 303
-    assert "cannot publish your own submission" in page(anna, suggestion)
+    assert "Savu iesniegumu jūs nevarat publicēt" in page(anna, suggestion)
     assert stored(curate_app, suggestion).status == "pending"
     assert public.get(f"/practices/{suggestion}").status_code == 404
     decide(janis, suggestion, "publish")  # another curator may
@@ -109,7 +109,7 @@ def test_who_edited_a_practice_does_not_publish_it_and_an_admin_may(curate_app, 
     assert form(janis, f"/curate/practices/{practice_id}/edit", title="Sarunu klubs Cēsīs",
                 text="Janis pārrakstīja visu aprakstu.").status_code == 303
     decide(janis, practice_id, "publish")
-    assert "you edited this practice" in page(janis, practice_id)
+    assert "Jūs labojāt šo praksi" in page(janis, practice_id)
     decide(anna, practice_id, "publish")
     assert stored(curate_app, practice_id).status == "pending"
     decide(boss, practice_id, "publish")
@@ -135,9 +135,9 @@ def test_an_edit_of_a_published_practice_waits_for_another_curators_approval(cur
     assert public.get(f"/api/practices/{practice_id}").get_json()["text"].endswith("Zīlēnciemā.")
     # The proposer cannot approve it; a curator who reads an older version of it cannot either.
     assert post(anna, practice_id, "revision", action="approve").status_code == 303
-    assert "cannot approve your own revision" in page(anna, practice_id)
+    assert "Savu redakciju jūs nevarat apstiprināt" in page(anna, practice_id)
     post(janis, practice_id, "revision", action="approve", seen="0" * 16)
-    assert "changed since you read it" in page(janis, practice_id)
+    assert "ir mainījusies, kopš to lasījāt" in page(janis, practice_id)
     assert practice_id not in found(public, "Pūcesciemā")
     # Another curator approves what they read: it is published and searchable at once.
     assert "vakarus Zīlēnciemā. → Brīvprātīgie rīko sarunu vakarus Pūcesciemā." in page(
@@ -159,7 +159,7 @@ def test_a_rejected_revision_is_discarded_with_its_reason(curate_app, public, an
     form(anna, f"/curate/practices/{practice_id}/edit", title="Darba klubs Valmierā (labots)")
     # While it waits, nobody else proposes another one over it.
     refused = form(janis, f"/curate/practices/{practice_id}/edit", title="Cits nosaukums")
-    assert refused.status_code == 400 and "waits for review" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "gaida izskatīšanu" in refused.get_data(as_text=True)
     post(janis, practice_id, "revision", action="reject_revision")  # a reason is required
     assert 'id="revision-h"' in page(janis, practice_id)
     post(janis, practice_id, "revision", action="reject_revision",
@@ -184,7 +184,7 @@ def test_curators_cannot_edit_or_unpublish_a_handbook_practice(curate_app, publi
                                 "text": "Nomainīts.", "csrf_token": csrf_from(janis, "/curate")})
     assert response.status_code == 403
     decide(janis, HANDBOOK, "unpublish")
-    assert "belongs to `kb ingest`" in page(janis, HANDBOOK)
+    assert "pieder `kb ingest`" in page(janis, HANDBOOK)
     assert post(janis, HANDBOOK, "hide", reason="Neder.").status_code == 403  # admins only
     assert public.get(f"/practices/{HANDBOOK}").status_code == 200
     assert public.get(f"/api/practices/{HANDBOOK}").get_json()["title"] == title
@@ -229,7 +229,7 @@ def test_the_correction_note_is_reviewed_survives_ingest_and_shows(curate_app, p
     post(janis, HANDBOOK, "note", note=note)
     assert note not in public.get(f"/practices/{HANDBOOK}").get_data(as_text=True)  # not yet
     approve(janis, HANDBOOK)
-    assert "cannot approve your own revision" in page(janis, HANDBOOK)
+    assert "Savu redakciju jūs nevarat apstiprināt" in page(janis, HANDBOOK)
     approve(anna, HANDBOOK)
     ingest(CORPUS, curate_app.extensions["kb.engine"], CURATION)
     assert public.get(f"/api/practices/{HANDBOOK}").get_json()["correction_note"] == note

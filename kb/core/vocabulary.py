@@ -16,6 +16,10 @@ COUNTRIES = frozenset(code for code in Locale("en").territories
 # checklist items do not apply to some types (corpus/organisation_types.toml).
 ORGANISATION_TYPES = ("municipality", "ngo", "faith", "education", "business", "other")
 
+# The countries a practitioner in Latvia most likely names: Latvia, its neighbours and the
+# countries most refugees in Latvia come from (forms list them before the others).
+NEAR_COUNTRIES = ("LV", "EE", "LT", "PL", "FI", "SE", "DE", "UA", "BY", "RU")
+
 # ISO 639-1 language codes, from Babel's locale data (names come from it in the UI language).
 LANGUAGE_CODES = frozenset(code for code in Locale("en").languages
                       if len(code) == 2 and code.isalpha())

@@ -44,7 +44,7 @@ class PracticeForm(Form):
                         validators=sized("title", required=True))
     title_en = StringField(_l("Title in English"), validators=sized("title_en"))
     organisation = StringField(_l("Organisation"), validators=sized("organisation"))
-    countries = SelectMultipleField(_l("Countries"), validators=[DataRequired()])
+    countries = CheckboxList(_l("Countries"), validators=[DataRequired()])
     city = StringField(_l("City"), validators=sized("city"))
     area = SelectField(_l("Key area"), validators=[DataRequired()])
     success_factor = SelectField(_l("Success factor"), validators=[Optional()], validate_choice=False)

@@ -13,9 +13,10 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
+from kb import catalogue
 from kb.curation import accounts, diff, provenance, quality, review, schema
 from kb.core.config import setting
-from kb.core.vocabulary import COUNTRIES
+from kb.core.vocabulary import COUNTRIES, NEAR_COUNTRIES, fold
 from kb.core.models import (HANDBOOK, PRACTICE_LOADS, PUBLISHED, Activity, Area, Curator, Need,
                             Practice, PracticeRevision, SuccessFactor)
 from kb.web.curate import bp
@@ -150,7 +151,10 @@ def api_queue():
 def _fill_choices(form: PracticeForm) -> None:
     names = Locale.parse(str(get_locale())).territories
     form.countries.choices = [choice(c, name) for c, name in sorted(
-        ((c, names.get(c, c)) for c in COUNTRIES), key=lambda pair: pair[1])]
+        ((c, names.get(c, c)) for c in COUNTRIES), key=lambda pair: fold(pair[1]).lower())]
+    # Shown first: Latvia and its neighbours, and the countries kb has practices from; the
+    # rest is behind "more countries" (no JavaScript needed).
+    form.countries.likely = set(NEAR_COUNTRIES) | set(catalogue.practice_countries(db()))
     areas = db().scalars(select(Area).order_by(Area.id)).all()
     form.area.choices = [choice("", "—")] + [choice(str(a.id), f"{a.id}. {localized(a, 'title')}")
                                              for a in areas]
