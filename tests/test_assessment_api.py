@@ -182,7 +182,7 @@ def test_the_summary_lists_unanswered_items_numbers_dates_and_all_not_applicable
     assert summary["created_at"][:2] == "20" and summary["round"] == 1
     html = client.get(f"/assess/{token}/summary?lang=en").get_data(as_text=True)
     assert "Not answered yet (8)" in html and "Every task was answered not applicable" in html
-    assert re.search(r'id="dates">Round 1 · started \d{4}-\d\d-\d\d', html)
+    assert re.search(r'id="dates">Round 1 · started [A-Z][a-z]+ \d{1,2}, \d{4}', html)  # Babel's date
     assert '<span class="number">2.</span>' in html
 
 

@@ -224,7 +224,7 @@ def test_bad_parameters_are_400_in_the_one_error_shape(client, url, param):
 
 def test_bad_page_parameters_are_a_form_message(client):
     response = client.get("/search?q=x&sort=popular")
-    assert response.status_code == 400 and "sort must be one of" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "kārtojumam (sort) jābūt vienam no šiem" in response.get_data(as_text=True)
 
 
 # -- export -----------------------------------------------------------------------------------
