@@ -37,6 +37,7 @@ def site(tmp_path_factory, curators_template, handbook_index_root, embedder):
                                            "organisation_type": "municipality",
                                            "csrf_token": csrf_from(client, "/assess")})
     assessment = started.headers["Location"].rsplit("/", 1)[0]  # /assess/<token>
+    assessment = answer_two_rounds(client, assessment)
     saved = client.post("/quality-check", data={"title": "Valodu kafejnīca",
                                                 "csrf_token": csrf_from(client, "/quality-check")})
     quality_check = saved.headers["Location"]
@@ -62,6 +63,32 @@ def site(tmp_path_factory, curators_template, handbook_index_root, embedder):
     yield base, pages
     next(server, None)
     close_app(app)
+
+
+def answer_two_rounds(client, assessment: str) -> str:
+    """Answer areas 1 and 2 of ``assessment`` (/assess/<token>), start a follow-up round and
+    change an answer in it, so the summary shows its charts, tables and the comparison;
+    return the follow-up round's path."""
+    import re
+
+    from conftest import csrf_from
+
+    def answer(path: str, values) -> None:
+        html = client.get(f"{path}").get_data(as_text=True)
+        items = re.findall(r'name="item-([^"]+)" value="met"', html)
+        data = {f"item-{item}": value for item, value in zip(items, values)}
+        data.update(csrf_token=csrf_from(client, path), go="stay", notes="Piezīmes.")
+        assert client.post(path, data=data).status_code == 303
+
+    answer(f"{assessment}/1", ["met", "unmet", "na"] * 10)
+    answer(f"{assessment}/2", ["unmet"] * 20)
+    summary = f"{assessment}/summary"
+    follow_up = client.post(f"{assessment}/follow-up",
+                            data={"csrf_token": csrf_from(client, summary)})
+    assert follow_up.status_code == 303, follow_up.status_code
+    assessment = follow_up.headers["Location"].rsplit("/", 1)[0]
+    answer(f"{assessment}/2", ["met"] * 20)
+    return assessment
 
 
 #: The innermost elements reaching past the right edge of the screen, as "tag.class".
