@@ -1,5 +1,5 @@
 """Accessibility and phone width, measured in a real browser (Playwright driving Debian's
-Chromium, as in test_browser.py, with its skip rule).
+Chromium, with the `browser` fixture of conftest.py and its skip rule).
 
 - axe-core (bundled by the `axe-playwright-python` package) checks every public page in both
   languages against the WCAG 2.1 A and AA rules: no violation.
@@ -11,8 +11,7 @@ Chromium, as in test_browser.py, with its skip rule).
 from __future__ import annotations
 
 import pytest
-
-from test_browser import SHOTS, browser, serve, shot  # noqa: F401  (browser: a fixture)
+from test_browser import serve, shot
 
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PHONE = {"width": 360, "height": 780}
@@ -108,7 +107,7 @@ def axe_violations(page) -> list[dict]:
             for v in results.response["violations"]]
 
 
-def test_axe_finds_what_it_should(browser):  # noqa: F811
+def test_axe_finds_what_it_should(browser):
     """The check can fail: a page with an unlabelled field, an image without a text
     alternative and faint text has those violations."""
     page = browser.new_page()
@@ -120,7 +119,7 @@ def test_axe_finds_what_it_should(browser):  # noqa: F811
 
 @pytest.mark.parametrize("width", [1280, 360])
 @pytest.mark.parametrize("lang", ["lv", "en"])
-def test_every_page_has_no_wcag_violations(browser, site, lang, width):  # noqa: F811
+def test_every_page_has_no_wcag_violations(browser, site, lang, width):
     base, pages = site
     context = browser.new_context(locale=f"{lang}-LV" if lang == "lv" else "en-GB",
                                   viewport={"width": width, "height": 900})
@@ -140,7 +139,7 @@ def test_every_page_has_no_wcag_violations(browser, site, lang, width):  # noqa:
 
 
 @pytest.mark.parametrize("lang", ["lv", "en"])
-def test_no_page_scrolls_sideways_at_360_px(browser, site, lang):  # noqa: F811
+def test_no_page_scrolls_sideways_at_360_px(browser, site, lang):
     base, pages = site
     context = browser.new_context(locale="lv-LV", viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
@@ -164,7 +163,7 @@ def test_no_page_scrolls_sideways_at_360_px(browser, site, lang):  # noqa: F811
     assert widths == {}
 
 
-def test_filters_come_before_the_results_on_a_phone_without_javascript(browser, site):  # noqa: F811
+def test_filters_come_before_the_results_on_a_phone_without_javascript(browser, site):
     base, _ = site
     context = browser.new_context(locale="lv-LV", viewport=PHONE, is_mobile=True,
                                   java_script_enabled=False)
@@ -185,7 +184,7 @@ def test_filters_come_before_the_results_on_a_phone_without_javascript(browser, 
     context.close()
 
 
-def test_filters_are_open_beside_the_results_on_a_wide_screen(browser, site):  # noqa: F811
+def test_filters_are_open_beside_the_results_on_a_wide_screen(browser, site):
     base, _ = site
     context = browser.new_context(locale="lv-LV", viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -197,7 +196,7 @@ def test_filters_are_open_beside_the_results_on_a_wide_screen(browser, site):  #
     context.close()
 
 
-def test_the_skip_link_moves_focus_to_the_main_content(browser, site):  # noqa: F811
+def test_the_skip_link_moves_focus_to_the_main_content(browser, site):
     base, pages = site
     context = browser.new_context(locale="lv-LV")
     page = context.new_page()
@@ -229,7 +228,7 @@ def tabs_to_first_result(page, skip_filters: bool = False) -> int:
     raise AssertionError("Tab never reached a result")
 
 
-def test_few_tab_presses_from_the_search_box_to_the_first_result(browser, site):  # noqa: F811
+def test_few_tab_presses_from_the_search_box_to_the_first_result(browser, site):
     """On a phone the filters are one closed disclosure; on a wide screen they are open beside
     the results, and the first thing Tab reaches in them is a link past them."""
     base, _ = site
@@ -253,7 +252,7 @@ def test_few_tab_presses_from_the_search_box_to_the_first_result(browser, site):
     assert presses[1280, False] > 20  # every filter value is a stop: hence the link past them
 
 
-def test_print_button_only_where_it_works(browser, site):  # noqa: F811
+def test_print_button_only_where_it_works(browser, site):
     base, pages = site
     for javascript in (False, True):
         context = browser.new_context(locale="en-GB", java_script_enabled=javascript)
@@ -265,21 +264,29 @@ def test_print_button_only_where_it_works(browser, site):  # noqa: F811
         context.close()
 
 
-def test_checkbox_labels_stay_beside_their_boxes_on_a_phone(browser, site):  # noqa: F811
+#: The checkboxes whose label's text does not start on the box's line, right of it (the label
+#: either names the box with for= or wraps it).
+LABELS_BELOW_THEIR_BOXES = """() => [...document.querySelectorAll("fieldset input[type=checkbox]")]
+  .filter(box => {
+    const label = box.closest("label") || document.querySelector(`label[for="${box.id}"]`);
+    const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+    let text = walker.nextNode();
+    while (text && !text.textContent.trim()) text = walker.nextNode();
+    const range = document.createRange();
+    range.selectNodeContents(text);
+    const first = range.getClientRects()[0], b = box.getBoundingClientRect();
+    return !(first.left >= b.right && first.top < b.bottom);
+  }).map(box => box.name + "=" + box.value)"""
+
+
+def test_checkbox_labels_stay_beside_their_boxes_on_a_phone(browser, site):
     """On the suggestion form at 360 px, each need/activity label starts on its checkbox's
     line (a long label wraps in its own column, not below the box)."""
     base, pages = site
     context = browser.new_context(locale="lv-LV", viewport=PHONE, is_mobile=True)
     page = context.new_page()
     page.goto(base + pages["suggest"])
-    boxes = page.locator("fieldset input[type=checkbox]")
-    assert boxes.count() >= 10
-    misplaced = []
-    for i in range(boxes.count()):
-        box = boxes.nth(i)
-        label = page.locator(f"label[for='{box.get_attribute('id')}']")
-        b, lab = box.bounding_box(), label.bounding_box()
-        if not (lab["x"] >= b["x"] + b["width"] and lab["y"] < b["y"] + b["height"]):
-            misplaced.append(label.inner_text())
+    assert page.locator("fieldset input[type=checkbox]").count() >= 10
+    misplaced = page.evaluate(LABELS_BELOW_THEIR_BOXES)
     context.close()
     assert misplaced == []
