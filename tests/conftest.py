@@ -36,6 +36,33 @@ CURATORS = [("anna@example.lv", "anna-password-1", False),
             ("boss@example.lv", "boss-password-1", True)]
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+# -- a real browser, shared by the browser tests (test_browser.py, test_accessibility.py) ------
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        # CI installs chromium (.ci/run): there a missing browser is a broken setup, not a skip.
+        message = ("browser tests need Debian's chromium: apt-get install chromium "
+                   "chromium-driver (.ci/run installs it)")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    playwright = sync_playwright().start()
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+
 def migrated(url: str):
     """An engine on ``url`` whose tables the migrations created, as `kb db upgrade` does."""
     engine = make_engine(url, check=False)

@@ -5,19 +5,13 @@ are written to test-artifacts/screenshots/ for a person to look at.
 """
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
 import pytest
+from conftest import SHOTS
 
-from conftest import ROOT
-
-CHROMIUM = Path("/usr/bin/chromium")
 FACTOR = "5-visa-atbalsta-modelu-klasta-izmantosana"
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def serve(app):
@@ -39,24 +33,6 @@ def live_server(app):
 def writable_server(writable_app):
     """An app on the test's own copy of the handbook, served."""
     yield from serve(writable_app)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        # CI installs chromium (.ci/run): there a missing browser is a broken setup, not a skip.
-        message = ("browser tests need Debian's chromium: apt-get install chromium "
-                   "chromium-driver (.ci/run installs it)")
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    playwright = sync_playwright().start()
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-    yield browser
-    browser.close()
-    playwright.stop()
 
 
 @pytest.fixture()
