@@ -368,3 +368,26 @@ def csrf_from(client, url: str) -> str:
 def login(client, email: str, password: str):
     return client.post("/curate/login", data={"email": email, "password": password,
                                               "csrf_token": csrf_from(client, "/curate/login")})
+
+
+def decide(client, practice_id, action, reason=""):
+    """A curator's decision on a practice, posted from its page as the browser would."""
+    url = f"/curate/practices/{practice_id}"
+    return client.post(url + "/review", data={"action": action, "reason": reason,
+                                              "csrf_token": csrf_from(client, url)})
+
+
+@pytest.fixture()
+def anna(curate_app):
+    """curate_app's curator anna, logged in."""
+    client = curate_app.test_client()
+    assert login(client, "anna@example.lv", "anna-password-1").status_code == 303
+    return client
+
+
+@pytest.fixture()
+def janis(curate_app):
+    """curate_app's curator janis, logged in."""
+    client = curate_app.test_client()
+    assert login(client, "janis@example.lv", "janis-password-1").status_code == 303
+    return client

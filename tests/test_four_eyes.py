@@ -30,16 +30,6 @@ def logged_in(app, email: str, password: str):
 
 
 @pytest.fixture()
-def anna(curate_app):
-    return logged_in(curate_app, "anna@example.lv", "anna-password-1")
-
-
-@pytest.fixture()
-def janis(curate_app):
-    return logged_in(curate_app, "janis@example.lv", "janis-password-1")
-
-
-@pytest.fixture()
 def boss(curate_app):
     return logged_in(curate_app, "boss@example.lv", "boss-password-1")
 

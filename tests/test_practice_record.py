@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import csrf_from, login
+from conftest import csrf_from, decide
 
 FACTOR = "5-visa-atbalsta-modelu-klasta-izmantosana"
 TEMPLATE = {"period_start": "2019", "period_end": "", "ongoing": "y",
@@ -26,26 +26,6 @@ def form(client, url, **fields):
             "csrf_token": csrf_from(client, url)}
     data.update(fields)
     return client.post(url, data=data)
-
-
-def decide(client, practice_id, action, reason=""):
-    url = f"/curate/practices/{practice_id}"
-    return client.post(url + "/review", data={"action": action, "reason": reason,
-                                              "csrf_token": csrf_from(client, url)})
-
-
-@pytest.fixture()
-def anna(curate_app):
-    client = curate_app.test_client()
-    assert login(client, "anna@example.lv", "anna-password-1").status_code == 303
-    return client
-
-
-@pytest.fixture()
-def janis(curate_app):
-    client = curate_app.test_client()
-    assert login(client, "janis@example.lv", "janis-password-1").status_code == 303
-    return client
 
 
 # -- the handbook's practices -----------------------------------------------------------------

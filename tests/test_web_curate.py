@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import csrf_from, login
+from conftest import csrf_from, decide, login
 
 XSS = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 FACTOR = "5-visa-atbalsta-modelu-klasta-izmantosana"
@@ -23,26 +23,6 @@ def submit(client, **fields) -> str:
     response = form(client, "/curate/new", **fields)
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     return response.headers["Location"].rsplit("/", 1)[1]
-
-
-def decide(client, practice_id, action, reason=""):
-    url = f"/curate/practices/{practice_id}"
-    return client.post(url + "/review", data={"action": action, "reason": reason,
-                                              "csrf_token": csrf_from(client, url)})
-
-
-@pytest.fixture()
-def anna(curate_app):
-    client = curate_app.test_client()
-    assert login(client, "anna@example.lv", "anna-password-1").status_code == 303
-    return client
-
-
-@pytest.fixture()
-def janis(curate_app):
-    client = curate_app.test_client()
-    assert login(client, "janis@example.lv", "janis-password-1").status_code == 303
-    return client
 
 
 @pytest.mark.parametrize("url", ["/curate", "/curate/new", "/curate/practices/funzi",
