@@ -249,7 +249,8 @@ def test_a_score_change_is_kept_in_the_history(curate_app, anna, janis):
     assert second.fields["good_practice"] == [True, False]
     html = page(anna, HANDBOOK, "en")
     assert f"<code>{indicators[0]}</code>: Met → Not met" in html
-    assert "<code>quality_overall</code>: 100.0 → 0.0" in html
+    assert 'data-field="quality_overall">Quality score: 100 → 0' in html, re.findall(
+        r'data-field="quality_overall">[^<]*', html)
 
 
 def test_the_history_of_a_long_text_edit_shows_a_diff_not_both_texts(anna, janis):

@@ -132,9 +132,12 @@ def test_the_template_goes_from_the_form_to_the_page_and_review_shows_it(curate_
                                  "reach": "1500", "csrf_token": csrf_from(anna, edit)}
                      ).status_code == 303
     history = janis.get(f"/curate/practices/{practice_id}").get_data(as_text=True)
-    assert "<code>reach</code>: 1200 → 1500" in history
-    assert "<code>target_groups</code>" in history  # the submission lists its fields
-    assert "<code>period_end</code>" not in history  # ... those it has
+    # fields by their labels, numbers as the UI language writes them
+    assert re.search(r'data-field="reach">Sasniegto cilvēku skaits: 1\s?200 → 1\s?500', history)
+    assert 'data-field="target_groups"' in history  # the submission lists its fields
+    assert 'data-field="period_end"' not in history  # ... those it has
+    assert 'data-field="countries">Valstis: — → Latvija' in history, re.findall(
+        r'data-field="countries">[^<]*', history)  # names, not codes
     assert decide(janis, practice_id, "publish").status_code == 303
     data = curate_app.test_client().get(f"/api/practices/{practice_id}").get_json()
     assert {k: data[k] for k in ("period_start", "ongoing", "target_groups", "reach",

@@ -3,7 +3,7 @@ wording of handbook records in the English UI, links that keep state."""
 from __future__ import annotations
 
 from flask import Flask, g, request, url_for
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -130,3 +130,5 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["snippet_html"] = lambda s: Markup(s)  # escaped by kb.search.snippets
     app.jinja_env.filters.update(need_label=need_label, activity_label=activity_label,
                                  percent=percent, day=_day)
+    # also for macros imported without the context (curate/_changes.html)
+    app.jinja_env.globals.update(format_number=format_decimal, format_datetime=format_datetime)

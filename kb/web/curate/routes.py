@@ -306,6 +306,21 @@ def edit(practice_id: str):
 
 # -- reviewing and scoring -------------------------------------------------------------------
 
+def _field_labels() -> dict[str, str]:
+    """What the change log calls a practice's fields: the form's labels, in the UI language."""
+    form = PracticeForm(meta={"csrf": False})
+    labels = {name: str(field.label.text) for name, field in form._fields.items()}
+    labels.update({"status": _("Status"), "review_reason": _("Reason"),
+                   "quality_overall": _("Quality score"), "good_practice": _("Good practice"),
+                   review.NOTE: _("Correction note")})
+    return labels
+
+
+def _country_labels() -> dict[str, str]:
+    names = Locale.parse(str(get_locale())).territories
+    return {code: names.get(code, code) for code in COUNTRIES}
+
+
 @bp.get("/curate/practices/<practice_id>")
 @login_required
 def practice(practice_id: str):
@@ -328,7 +343,9 @@ def practice(practice_id: str):
     note = (review.proposed_values(db(), p)[review.NOTE] if proposal and proposal["own"]
             else p.correction_note)
     return render_template("curate/practice.html", practice=p, data=practice_json(p),
-                           history=history, form=ReviewForm(), handbook=p.source == HANDBOOK,
+                           history=history, field_labels=_field_labels(),
+                           country_labels=_country_labels(),
+                           form=ReviewForm(), handbook=p.source == HANDBOOK,
                            proposal=proposal, note=note, note_limit=schema.NOTE_LIMIT,
                            reason_limit=schema.REASON_LIMIT, domains=domains, values=values,
                            result=quality.score(values, domains), curators=curators,
