@@ -136,3 +136,8 @@ def test_english_queries_find_checklist_items_by_their_english_wording(client):
     assert body["results"][0]["title_en"].startswith("During consultations, provide childcare")
     html = client.get("/search?q=childcare+during+consultations&type=checklist_item&lang=en")
     assert "During consultations, provide childcare" in html.get_data(as_text=True)
+
+
+def test_search_hits_say_where_a_practice_comes_from(client):
+    page = client.get("/search?q=m%C4%81joklis").get_data(as_text=True)
+    assert page.count('data-provenance="handbook"') >= 5  # every handbook practice hit says so
