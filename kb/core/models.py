@@ -214,16 +214,22 @@ class PracticeCountry(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Need(Base):
-    """A need or target group of the controlled vocabulary, with the words people use for it."""
+class _Term:
+    """A term of a controlled vocabulary: its code, its place in the list and its label in
+    each language kb reads (Latvian, English, Russian, Ukrainian)."""
 
-    __tablename__ = "need"
     code: Mapped[str] = mapped_column(String(40), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
     label_lv: Mapped[str] = mapped_column(String(120))
     label_en: Mapped[str] = mapped_column(String(120))
     label_ru: Mapped[str] = mapped_column(String(120), default="", server_default="")
     label_uk: Mapped[str] = mapped_column(String(120), default="", server_default="")
+
+
+class Need(_Term, Base):
+    """A need or target group of the controlled vocabulary, with the words people use for it."""
+
+    __tablename__ = "need"
     keywords_lv: Mapped[str] = mapped_column(Text, default="")
     keywords_en: Mapped[str] = mapped_column(Text, default="")
     keywords_ru: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -239,16 +245,10 @@ class PracticeNeed(Base):
     need: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
 
 
-class Activity(Base):
+class Activity(_Term, Base):
     """An activity of the controlled vocabulary: what a practice does (corpus/activities.toml)."""
 
     __tablename__ = "activity"
-    code: Mapped[str] = mapped_column(String(40), primary_key=True)
-    position: Mapped[int] = mapped_column(Integer)
-    label_lv: Mapped[str] = mapped_column(String(120))
-    label_en: Mapped[str] = mapped_column(String(120))
-    label_ru: Mapped[str] = mapped_column(String(120), default="", server_default="")
-    label_uk: Mapped[str] = mapped_column(String(120), default="", server_default="")
     about: Mapped[str] = mapped_column(Text, default="")
     about_ru: Mapped[str] = mapped_column(Text, default="", server_default="")
     about_uk: Mapped[str] = mapped_column(Text, default="", server_default="")
