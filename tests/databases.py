@@ -12,15 +12,18 @@ POSTGRES = os.environ.get("KB_TEST_POSTGRES_URL")
 
 
 @contextmanager
-def postgres_schema(prefix: str):
-    """The URL of a new, empty schema (dropped afterwards) on the test server."""
+def postgres_schema(prefix: str, server: str | None = None, also: str = ""):
+    """The URL of a new, empty schema (dropped afterwards) on the test server (or ``server``);
+    ``also``: a schema searched after it (``public``, where pgvector's types are)."""
+    server = server or POSTGRES
     schema = f"{prefix}_{uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES)
+    admin = create_engine(server)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield make_url(POSTGRES).update_query_dict(
-            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        path = f"{schema},{also}" if also else schema
+        yield make_url(server).update_query_dict(
+            {"options": f"-csearch_path={path}"}).render_as_string(hide_password=False)
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -9,11 +9,13 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,3 +163,35 @@ class Curator:
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
+
+
+@contextmanager
+def searched_throughout(servers: list, queries: list[str], clients: int):
+    """``clients`` threads search ``servers`` in turn, cycling through ``queries``, while the
+    block runs; then the servers are closed, and no request may have failed and no log may
+    hold a traceback. Yields a one-item list: how many searches were answered."""
+    errors, done, served = [], threading.Event(), [0]
+
+    def load(n: int) -> None:
+        while not done.is_set():
+            base = servers[n % len(servers)].base
+            query = queries[served[0] % len(queries)]
+            status, body = get_json(f"{base}/api/search?" + urllib.parse.urlencode({"q": query}))
+            served[0] += 1
+            if status != 200 or "results" not in body:
+                errors.append(f"{base} {query!r}: {status} {str(body)[:200]}")
+
+    threads = [threading.Thread(target=load, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    try:
+        yield served
+    finally:
+        done.set()
+        for t in threads:
+            t.join(30)
+        logs = [s.output() for s in servers]
+        for s in servers:
+            s.close()
+    assert errors == [], errors[:5]
+    assert not any("Traceback" in log for log in logs), logs

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from functools import lru_cache
 
 from flask import Flask, current_app, g, request
 
@@ -41,9 +42,15 @@ def db():
         if request and request.blueprint == CATALOGUE_BLUEPRINT and request.method in (
                 "GET", "HEAD"):
             replica = read_engine()
-        g.db_session = (session_factory(replica)() if replica is not None
+        g.db_session = (_replica_sessions(replica)() if replica is not None
                         else current_app.extensions["kb.sessions"]())
     return g.db_session
+
+
+@lru_cache(maxsize=4)
+def _replica_sessions(engine):
+    """Sessions on the replica's engine (`kb.search.read_engine`, one per process)."""
+    return session_factory(engine)
 
 
 def search_service() -> SearchService:

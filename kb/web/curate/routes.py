@@ -149,9 +149,8 @@ def api_queue():
 # -- submitting and editing ----------------------------------------------------------------------
 
 def _fill_choices(form: PracticeForm) -> None:
-    names = Locale.parse(str(get_locale())).territories
     form.countries.choices = [choice(c, name) for c, name in sorted(
-        ((c, names.get(c, c)) for c in COUNTRIES), key=lambda pair: fold(pair[1]).lower())]
+        _country_labels().items(), key=lambda pair: fold(pair[1]).lower())]
     # Shown first: Latvia and its neighbours, and the countries kb has practices from; the
     # rest is behind "more countries" (no JavaScript needed).
     form.countries.likely = set(NEAR_COUNTRIES) | set(catalogue.practice_countries(db()))
@@ -317,6 +316,7 @@ def _field_labels() -> dict[str, str]:
 
 
 def _country_labels() -> dict[str, str]:
+    """Every country code kb knows, by its name in the UI language."""
     names = Locale.parse(str(get_locale())).territories
     return {code: names.get(code, code) for code in COUNTRIES}
 
