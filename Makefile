@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: run test install translations messages clean postgres
+.PHONY: run test test-embeddings install translations messages clean postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ run: $(VENV)/.installed translations
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-test translations
 	$(BIN)/python -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadscope)
+
+# The handbook's embeddings a test session starts from (tests/fixtures/embeddings/): refresh
+# them after the handbook or its curation data change, when `make test` says passages are missing.
+test-embeddings: $(VENV)/.installed-test
+	$(BIN)/python tests/fixtures/embeddings/refresh.py
 
 clean:
 	rm -rf $(VENV) instance indexes

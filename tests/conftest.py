@@ -7,8 +7,9 @@
   curators), or `engine` / `runner` (an empty database). A copy of the SQLite template is a
   file copy, a few milliseconds.
 - Embedding the handbook takes about a minute; the embeddings are kept in pytest's cache
-  (.pytest_cache/, git-ignored) between runs, so a run embeds only passages that changed.
-  `pytest --cache-clear` embeds everything again.
+  (.pytest_cache/, git-ignored) between runs, so a run embeds only passages that changed. A
+  fresh clone starts from the committed ones (tests/fixtures/embeddings/, `make
+  test-embeddings` refreshes them), so it embeds nothing either.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import hashlib
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,11 @@ from sqlalchemy.engine import make_url
 from kb.core.db import create_schema, make_engine
 from kb.ingest import parse_handbook
 from kb.ingest.curation import load_curation
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "embeddings"))
+import refresh as SEED  # noqa: E402  (tests/fixtures/embeddings/refresh.py)
+
+UNSEEDED = pytest.StashKey[int]()
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus" / "handbook.lv.txt"
@@ -84,9 +91,28 @@ def as_before_migrations(engine) -> None:
         connection.execute(text("DROP TABLE alembic_version"))
 
 
+def pytest_sessionfinish(session):
+    """A pytest-xdist worker hands its count of unseeded passages to the controller."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["unseeded"] = session.config.stash.get(UNSEEDED, 0)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """(pytest-xdist, in the controller) a worker ended: keep its count."""
+    count = getattr(node, "workeroutput", {}).get("unseeded", 0)
+    node.config.stash[UNSEEDED] = max(node.config.stash.get(UNSEEDED, 0), count)
+
+
 def pytest_terminal_summary(terminalreporter, config):
     """Name the order the tests ran in (pytest-randomly's seed), also under -q: a failure
-    that only one order shows is replayed with it."""
+    that only one order shows is replayed with it. Say when the committed handbook embeddings
+    lack passages (a fresh clone embeds those in every worker)."""
+    unseeded = config.stash.get(UNSEEDED, 0)
+    if unseeded:
+        terminalreporter.write_line(f"{unseeded} handbook passages are not in "
+                                    "tests/fixtures/embeddings/: `make test-embeddings` adds them")
     if config.pluginmanager.hasplugin("randomly") and not config.getoption(
             "randomly_dont_reorganize", default=False):
         seed = config.getoption("randomly_seed", default=None)
@@ -222,7 +248,28 @@ def _kept_embeddings(config, tmp_path_factory, embedder) -> Path:
     cache = getattr(config, "cache", None)
     folder = (cache.mkdir("kb-embeddings") if cache is not None
               else tmp_path_factory.mktemp("kb-embeddings"))
-    return folder / (re.sub(r"[^\w.-]+", "_", embedder.name) + ".sqlite3")
+    kept = folder / SEED.seed_path(embedder.name).name
+    seed = SEED.seed_path(embedder.name)
+    if not kept.is_file() and seed.is_file():
+        shutil.copyfile(seed, kept)
+    return kept
+
+
+def _unseeded(embedder, passages: list[str]) -> int:
+    """How many of ``passages`` the committed embeddings lack (each was embedded this run)."""
+    import sqlite3
+
+    from kb.search.dense import EmbeddingCache
+    seed = SEED.seed_path(embedder.name)
+    if not seed.is_file():
+        return len(set(passages))
+    db = sqlite3.connect(f"file:{seed}?mode=ro", uri=True)
+    try:
+        known = {d for (d,) in db.execute("SELECT digest FROM embedding WHERE model = ?",
+                                          (embedder.name,))}
+    finally:
+        db.close()
+    return len({EmbeddingCache.digest(p) for p in passages} - known)
 
 
 def _trustworthy(kept: Path, embedder, passages: list[str]) -> bool:
@@ -256,6 +303,7 @@ def handbook_index_root(request, tmp_path_factory, handbook_documents, embedder)
         if not _trustworthy(root / CACHE_FILE, embedder, passages):
             (root / CACHE_FILE).unlink()
     build_index(root, handbook_documents, embedder)
+    request.config.stash[UNSEEDED] = _unseeded(embedder, passages)
     if not (kept.is_file() and filecmp.cmp(kept, root / CACHE_FILE, shallow=False)):
         saving = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
         shutil.copyfile(root / CACHE_FILE, saving)

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from kb.cli import cli
 
-from conftest import CORPUS, migrated
+from conftest import CORPUS, CURATION, migrated
 from serving import copy_handbook
 
 
@@ -99,9 +99,24 @@ def test_index_on_an_empty_database_says_to_ingest(runner, tmp_path, monkeypatch
     assert result.exit_code == 1 and "kb ingest" in result.output
 
 
-def test_eval_prints_the_table_and_targets(indexed):
-    result = indexed.invoke(cli, ["eval"])
+def test_eval_prints_the_table_and_targets(indexed, tmp_path):
+    """`kb eval --queries` on a few queries of each slice (the whole set's figures are checked
+    against the stored baseline in test_search_index.py): every run, slice and target."""
+    import tomllib
+    queries = tomllib.loads((CURATION / "eval" / "search.toml").read_text(encoding="utf-8"))
+    chosen, per_slice = [], {}
+    for q in queries["query"]:
+        if per_slice.setdefault(q["lang"], 0) < 2:
+            per_slice[q["lang"]] += 1
+            chosen.append(q)
+    (tmp_path / "few.toml").write_text("".join(
+        f"[[query]]\ntext = {json.dumps(q['text'], ensure_ascii=False)}\n"
+        f"lang = {json.dumps(q['lang'])}\nrelevant = {json.dumps(q['relevant'])}\n\n"
+        for q in chosen), encoding="utf-8")
+    result = indexed.invoke(cli, ["eval", "--queries", str(tmp_path / "few.toml")])
     assert result.exit_code == 0, result.output
     for run in ("lexical ", "dense ", "hybrid-rrf-plain", "hybrid "):
         assert run in result.output
-    assert "lv-ascii  hybrid nDCG@10" in result.output
+    for slice_name in per_slice:
+        assert f"{slice_name:<9} hybrid nDCG@10" in result.output, slice_name
+    assert "recommendations: precision@5" in result.output

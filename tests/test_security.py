@@ -41,6 +41,31 @@ def web(request, tmp_path, handbook_engine, handbook_index_root, embedder):
         app.extensions["kb.engine"].dispose()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def reader(request, tmp_path_factory, handbook_engine, handbook_index_root, embedder):
+    """An app on a copy of the handbook, SQLite or PostgreSQL, shared by this module's tests
+    that only read: its engine refuses writes (`read_only`), so none can change what the next
+    one sees."""
+    from conftest import close_app, new_app, read_only
+    folder = tmp_path_factory.mktemp(f"reader-{request.param}")
+    if request.param == "sqlite":
+        url, root = copy_handbook(folder, handbook_engine, handbook_index_root)
+        app = new_app(url, root, embedder)
+        read_only(app.extensions["kb.engine"], "reader")
+        yield app
+        close_app(app)
+        return
+    if not POSTGRES:
+        pytest.skip("set KB_TEST_POSTGRES_URL (.ci/run does)")
+    with postgres_copy(request.getfixturevalue("postgres_handbook_template"),
+                       "kb_security_reader") as url:
+        _, root = copy_handbook(folder, handbook_engine, handbook_index_root)
+        app = new_app(url, root, embedder)
+        read_only(app.extensions["kb.engine"], "reader")
+        yield app
+        close_app(app)
+
+
 DEEP = "[" * 50_000 + "]" * 50_000
 BAD_INPUTS = [  # (method, url, body or form, the parameter the 400 names)
     ("GET", "/api/search?limit=" + "9" * 5000, None, "limit"),
@@ -59,8 +84,8 @@ BAD_INPUTS = [  # (method, url, body or form, the parameter the 400 names)
 
 
 @pytest.mark.parametrize("method, url, body, param", BAD_INPUTS)
-def test_bad_input_is_a_400_naming_the_parameter(web, method, url, body, param):
-    client = web.test_client()
+def test_bad_input_is_a_400_naming_the_parameter(reader, method, url, body, param):
+    client = reader.test_client()
     response = client.open(url, method=method, data=body, content_type="application/json")
     assert response.status_code == 400, response.get_data(as_text=True)[:300]
     if url.startswith("/api/"):
@@ -71,8 +96,8 @@ def test_bad_input_is_a_400_naming_the_parameter(web, method, url, body, param):
 @pytest.mark.parametrize("url, status", [
     ("/api/areas/9223372036854775808", 404), ("/areas/9223372036854775808", 404),
     ("/api/areas/0", 404), ("/api/areas/" + "7" * 5000, 404)])
-def test_huge_numbers_in_paths_are_not_found(web, url, status):
-    response = web.test_client().get(url)
+def test_huge_numbers_in_paths_are_not_found(reader, url, status):
+    response = reader.test_client().get(url)
     assert response.status_code == status
     if url.startswith("/api/"):
         assert response.get_json()["error"]["status"] == status
@@ -96,8 +121,8 @@ def test_nul_bytes_in_forms_are_refused_and_nothing_is_saved(web, url, form):
                               .where(Practice.source == "curator")) == 0
 
 
-def test_a_405_says_which_methods_there_are(web):
-    response = web.test_client().post("/api/search")
+def test_a_405_says_which_methods_there_are(reader):
+    response = reader.test_client().post("/api/search")
     assert response.status_code == 405 and "GET" in response.headers["Allow"]
     assert response.get_json()["error"]["status"] == 405
 
