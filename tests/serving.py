@@ -28,7 +28,8 @@ def copy_handbook(folder: Path, database, index_root: Path) -> tuple[str, Path]:
     its index in ``folder``: (url, index root).
 
     The copy's build gets a name of its own: a generation (build@change) names one state of
-    one index, and caches keyed by it (recommendations) must not mix two tests' copies.
+    one index, and two tests' copies go on differently from the same build. (What they hold,
+    `content()`, is alike until then: the recommendations' rankings, keyed by it, are shared.)
     """
     from kb.search.store import CURRENT, current_name
     folder.mkdir(parents=True, exist_ok=True)
@@ -166,14 +167,17 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @contextmanager
-def searched_throughout(servers: list, queries: list[str], clients: int):
+def searched_throughout(servers: list, queries: list[str], clients: int, pause: float = 0.02):
     """``clients`` threads search ``servers`` in turn, cycling through ``queries``, while the
     block runs; then the servers are closed, and no request may have failed and no log may
-    hold a traceback. Yields a one-item list: how many searches were answered."""
+    hold a traceback. Yields a one-item list: how many searches were answered.
+
+    Each client waits ``pause`` seconds between its searches: requests still overlap (several
+    clients, several workers), but the load leaves the block's own work CPU to run on."""
     errors, done, served = [], threading.Event(), [0]
 
     def load(n: int) -> None:
-        while not done.is_set():
+        while not done.wait(pause if served[0] else 0):
             base = servers[n % len(servers)].base
             query = queries[served[0] % len(queries)]
             status, body = get_json(f"{base}/api/search?" + urllib.parse.urlencode({"q": query}))

@@ -5,6 +5,7 @@ are written to test-artifacts/screenshots/ for a person to look at.
 """
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -44,7 +45,10 @@ def page(browser):
 
 
 def shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    """A full-page screenshot for people to look at, under test-artifacts/screenshots/, when
+    KB_TEST_SCREENSHOTS is set (each costs ~0.4 s of CPU; no test reads them)."""
+    if os.environ.get("KB_TEST_SCREENSHOTS"):
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_search_facet_practice_in_both_languages(page, live_server):

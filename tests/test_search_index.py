@@ -316,3 +316,45 @@ def test_common_terms_are_pruned_only_in_large_indexes(tiny, monkeypatch):
     monkeypatch.setattr(lexical, "PRUNE_MAX_DF", 0.01)
     rarest = lexical_view.query("mājoklis")  # every term is common: the rarest one stays
     assert len(rarest.subqueries) == 1 and lexical_view.search("mājoklis", 10)
+
+
+def test_copies_of_an_index_hold_the_same_content_until_they_differ(tmp_path, engine, embedder):
+    """`content()` names what is indexed, not where: two builds of the same documents (and a
+    reopened one) share it, under different generations; one change apart they differ, and
+    the same change in both makes them alike again. Caches of rankings key on it."""
+    from conftest import migrated
+
+    from kb.core.db import session_factory
+    build_index(tmp_path / "a", TINY[:2], embedder)
+    build_index(tmp_path / "b", TINY[:2], embedder)
+    other_engine = migrated(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    a = LocalSearch(tmp_path / "a", embedder, engine)
+    b = LocalSearch(tmp_path / "b", embedder, other_engine)
+    assert a.generation() != b.generation() and a.content() == b.content()
+    assert a.pinned().content() == a.content()
+
+    def upsert(index, db, document):
+        with session_factory(db)() as session:
+            index.upsert(session, document)
+            session.commit()
+
+    upsert(a, engine, TINY[2])
+    assert a.content() != b.content()
+    renamed = Document(**{**TINY[2].to_json(), "title": "Psihologs cits"})
+    upsert(b, other_engine, renamed)
+    assert a.content() != b.content()  # the same key, another text
+    upsert(b, other_engine, TINY[2])
+    # the same document now, but b's index also holds the replaced text (its word counts do)
+    assert a.search("psihologs").hits[0].key == b.search("psihologs").hits[0].key
+    assert a.content() != b.content()
+    c = LocalSearch(tmp_path / "a", embedder, engine)  # the same build and change, reopened
+    assert c.content() == a.content() and c.generation() == a.generation()
+    with session_factory(engine)() as session:
+        a.remove(session, TINY[2].key)
+        session.commit()
+    assert a.content() != c.content()
+    c.refresh()
+    assert c.content() == a.content()
+    for index in (a, b, c):
+        index.close()
+    other_engine.dispose()

@@ -234,3 +234,50 @@ def test_an_items_ranking_is_searched_once_per_index(app, monkeypatch):
         assert len(searches) == 2  # the item's Latvian and English wording
         again = recommend.recommend(index, session, ["area-3-09", "area-3-09"], limit=5)
         assert len(searches) == 2 and [r.id for r in again] == [r.id for r in first]
+
+
+def test_copies_share_an_items_ranking_until_one_of_them_changes(writable_app, tmp_path,
+                                                                  handbook_template,
+                                                                  handbook_index_root, embedder,
+                                                                  monkeypatch):
+    """Rankings are kept by what is indexed (`content()`): a second copy of the handbook uses
+    the first one's; after a practice is published in one copy, only that copy offers it."""
+    import kb.assessment.recommend as recommend
+    from conftest import close_app, new_app
+    from serving import copy_handbook
+
+    from kb.core.db import session_factory
+    from kb.search import DocKey, Document
+    from kb.web.services import search_service
+    url, root = copy_handbook(tmp_path / "other", handbook_template, handbook_index_root)
+    other = new_app(url, root, embedder)
+
+    def offered(app) -> list[str]:
+        """The practices ranked for the feedback-box item (before they are read from the
+        database, where the practice below is not)."""
+        from kb.core.models import ChecklistItem
+        with app.app_context(), session_factory(app.extensions["kb.engine"])() as session:
+            index = search_service().pinned()
+            item = session.get(ChecklistItem, "area-1-06")
+            return [p for p, _, _ in recommend.rank_for_item(index, item)[:5]]
+
+    monkeypatch.setattr(recommend, "_CACHE", type(recommend._CACHE)())
+    computed = []
+    rank = recommend._rank_for_item
+    monkeypatch.setattr(recommend, "_rank_for_item",
+                        lambda *args: computed.append(args[1].id) or rank(*args))
+    assert offered(writable_app) == offered(other) and computed == ["area-1-06"]
+    with writable_app.app_context():
+        service = search_service()
+        model = service.get(DocKey.practice("mazovijas-vojevodistes-biroja-apmierinatibas-anketa"))
+        new = Document(**{**model.to_json(), "record_id": "anonimo-atsauksmju-kaste",
+                          "title": "Anonīmo atsauksmju un sūdzību kaste bēgļiem",
+                          "text": "Bēgļi anonīmi iesniedz sūdzības un atsauksmes par "
+                                  "pakalpojumiem; atsauksmju kaste un anketa."})
+        with session_factory(writable_app.extensions["kb.engine"])() as session:
+            service.upsert(session, new)
+            session.commit()
+    assert "anonimo-atsauksmju-kaste" in offered(writable_app)
+    assert "anonimo-atsauksmju-kaste" not in offered(other)
+    assert computed == ["area-1-06", "area-1-06"]  # once more, for the copy that changed
+    close_app(other)

@@ -50,7 +50,7 @@ REPEAT_DISCOUNT = 0.8
 FEEDBACK = 3
 FEEDBACK_WEIGHT = 0.5
 PER_ITEM = 10         # practices considered per item
-CACHE_SIZE = 2048     # items' rankings kept, per index generation and item
+CACHE_SIZE = 2048     # items' rankings kept, per indexed content and item
 
 
 # Words a reason never shows: they say nothing about why a practice fits ("piemēram", "pret",
@@ -150,10 +150,11 @@ def rank_for_item(index: SearchReader, item: ChecklistItem,
                   notes: str = "") -> list[tuple[str, float, Reason]]:
     """Practices for one item, best first, with the reason each matched.
 
-    An item's ranking costs two searches (~35 ms) and depends only on the item and the index,
-    so it is kept until the index changes (its generation): a summary shown again is instant.
+    An item's ranking costs two searches (~60 ms) and depends only on the item and what is
+    indexed, so it is kept until that changes (`content`, which copies of one index share): a
+    summary shown again is instant.
     """
-    key = (index.generation(), item.id, item.text, tuple(item.keywords), item.text_en,
+    key = (index.content(), item.id, item.text, tuple(item.keywords), item.text_en,
            tuple(item.keywords_en), tuple(item.needs), tuple(item.activities),
            AREA_PRIOR, FACTOR_PRIOR, NEED_PRIOR, ACTIVITY_PRIOR, ENGLISH_WEIGHT, PER_ITEM,
            FEEDBACK, FEEDBACK_WEIGHT,

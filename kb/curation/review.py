@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from kb.core.messages import N_, DomainError
 from kb.core.vocabulary import slugify
 from kb.core.models import (CHANGES_REQUESTED, CURATOR, HANDBOOK, HIDDEN, PENDING, PUBLISHED,
-                            REJECTED, Curator, Need, Practice, PracticeChange, PracticeRevision,
+                            REJECTED, Curator, Practice, PracticeChange, PracticeRevision,
                             utcnow)
 from kb.curation import schema
 

@@ -17,6 +17,7 @@ from whoosh.analysis import STOP_WORDS
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage, RamStorage, copy_to_ram
 from whoosh.query import And, Or, Phrase, Query, Term
+from whoosh.query.compound import PreloadedOr
 from whoosh.reading import MultiReader
 from whoosh.searching import Searcher
 
@@ -318,12 +319,23 @@ class LexicalView:
         if query is None:
             return []
         wanted = set().union(*words.values())
-        hits = searcher.search(query, limit=limit, filter=filters, mask=set(self.mask) or None,
-                               terms=True)
+        # The terms' scores are added up in an array (Whoosh's PreloadedOr): the same sums as
+        # its tree of union matchers, ~3x faster for a long query (a checklist item's text and
+        # keywords), since no matcher has to say which terms the current document has. Which
+        # terms each hit has is read from the terms' postings afterwards.
+        if isinstance(query, Or):
+            query = PreloadedOr(query.subqueries)
+        hits = searcher.search(query, limit=limit, filter=filters, mask=set(self.mask) or None)
+        reader = searcher.reader()
+        holders: dict[tuple[str, str], set[int]] = {}
         scored = []
         for hit in hits:
-            matched = [(field, term.decode("utf-8") if isinstance(term, bytes) else term)
-                       for field, term in hit.matched_terms()]
+            matched = []
+            for field, term in words:
+                if (field, term) not in holders:
+                    holders[(field, term)] = set(reader.postings(field, term).all_ids())
+                if hit.docnum in holders[(field, term)]:
+                    matched.append((field, term))
             match = match_of(words, matched)
             share = len(match.full | match.prefixes) / len(wanted) if wanted else 1.0
             scored.append((DocKey.parse(hit["key"]),

@@ -162,6 +162,11 @@ class PostgresSearch:
         with self._read() as (_, state):
             return state.generation
 
+    def content(self) -> str:
+        """The generation in this database: a copy of the tables elsewhere (another schema)
+        may go on differently from the same build."""
+        return f"{self.engine.url.render_as_string(hide_password=True)} {self.generation()}"
+
     def get(self, key: DocKey) -> Document | None:
         with self._read() as (connection, _):
             return self._documents(connection, [str(key)]).get(key)

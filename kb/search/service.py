@@ -56,6 +56,11 @@ class SearchReader(Protocol):
 
     def generation(self) -> str: ...
 
+    def content(self) -> str:
+        """Names what is indexed (not where): two readers with the same content rank alike,
+        so caches of rankings (recommendations) key on it."""
+        ...
+
 
 class SearchService(SearchReader, Protocol):
     """The search index as a whole: reads, the writes that keep it current, and its health."""
@@ -101,6 +106,9 @@ class Pinned:
 
     def generation(self) -> str:
         return self.snapshot.generation
+
+    def content(self) -> str:
+        return self.snapshot.content
 
 
 class LocalSearch:
@@ -151,6 +159,9 @@ class LocalSearch:
 
     def generation(self) -> str:
         return self.snapshot().generation
+
+    def content(self) -> str:
+        return self.snapshot().content
 
     def query_vectors(self, snapshot: Snapshot, query: str, mode: str
                       ) -> Callable[[], np.ndarray] | None:

@@ -9,6 +9,7 @@ consistent generation -- lexical index, vectors and documents together -- from s
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter, OrderedDict
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 from kb.search import hybrid, sorting
 from kb.search.analysis import restore_accents
 from kb.search.dense import VectorIndex
-from kb.search.documents import TYPES, DocKey, Document
+from kb.search.documents import TYPES, DocKey, Document, corpus_hash
 from kb.search.lexical import LexicalIndex, LexicalView, informative_words, user_words
 from kb.search.facets import counts_that_follow
 from kb.search.results import FACETS, Filters, Hit, Results
@@ -65,6 +66,10 @@ class Build:
         self.documents: dict[DocKey, Document] = {d.key: d for d in docs}
         self.docnums = {key: n for n, key in enumerate(self.lexical.keys)}
         self.problems, self.broken = self._check(len(docs))
+        # What the build holds, whatever its folder is called: two builds of the same documents
+        # with the same embedder rank alike (a copy of a build folder, as tests make, too).
+        self.content = _digest(self.meta.get("embedder", ""), corpus_hash(docs),
+                               *sorted(map(str, self.broken)))
 
     def _check(self, stored: int) -> tuple[list[str], frozenset[DocKey]]:
         """What does not match across the three stores, and the keys that are not whole.
@@ -89,15 +94,23 @@ class Build:
         return problems, frozenset((documents | lexical | dense) - (documents & lexical & dense))
 
 
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
+
+
 class Snapshot:
     """A build with the changes since it: what one request reads, from start to end."""
 
     def __init__(self, build: Build, seq: int, changes: dict[DocKey, Change],
-                 segments: tuple[LexicalIndex, ...] = ()):
+                 segments: tuple[LexicalIndex, ...] = (), content: str | None = None):
         self.build = build
         self.seq = seq
         self.changes = changes
         self.segments = segments
+        #: Names what this snapshot holds and how it is laid out (the build's content and each
+        #: batch of changes applied to it, in order): snapshots with the same content rank alike,
+        #: so caches of rankings key on it (`SearchReader.content`), not on the generation.
+        self.content = content or build.content
         self.accents = build.accents
         self.documents = {k: d for k, d in build.documents.items()
                           if k not in build.broken and k not in changes}
@@ -133,10 +146,16 @@ class Snapshot:
             if change.document is not None:
                 batch[key] = change.document
         segments = self.segments + ((LexicalIndex.in_memory(list(batch.values())),) if batch else ())
+        content = _digest(self.content, *(f"{key}={change.document.content_hash}"
+                                          if change.document else f"{key}=-"
+                                          for key, change in changes))
         if len(segments) > MAX_SEGMENTS:  # many small indexes: merge them into one
             live = [c.document for c in merged.values() if c.document is not None]
             segments = (LexicalIndex.in_memory(live),) if live else ()
-        return Snapshot(self.build, seq, merged, segments)
+            content = _digest(self.build.content, "merged", *sorted(
+                f"{key}={c.document.content_hash}" if c.document else f"{key}=-"
+                for key, c in merged.items()))
+        return Snapshot(self.build, seq, merged, segments, content)
 
     def _lexical_mask(self) -> frozenset[int]:
         """Document numbers that a later change supersedes (or that are not whole)."""
