@@ -61,7 +61,8 @@ def test_rate_counter_window(session):
 
 @pytest.mark.parametrize("change, field", [
     ({"title": ""}, "title"), ({"title": "x" * 301}, "title"), ({"countries": []}, "countries"),
-    ({"countries": ["XX"]}, "countries"), ({"area": "9"}, "area"), ({"area": "x"}, "area"),
+    ({"countries": ["XX"]}, "countries"), ({"countries": ["EU"]}, "countries"),
+    ({"countries": ["ZZ"]}, "countries"), ({"area": "9"}, "area"), ({"area": "x"}, "area"),
     ({"success_factor": "1-pastavigi-izvertejiet-vajadzibas"}, "success_factor"),
     ({"text": "", "summary_en": ""}, "text"), ({"needs": ["pets"]}, "needs"),
     ({"activities": ["juggling"]}, "activities"),

@@ -9,8 +9,12 @@ from functools import lru_cache
 from babel import Locale
 
 # ISO 3166-1 alpha-2 codes, from Babel's locale data (names come from it in the UI language).
+# Babel's two-letter territories are places, less the groupings and codes that name none:
+# the European Union, the eurozone, the United Nations, outlying Oceania, the pseudo-locales'
+# and the unknown region.
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
 COUNTRIES = frozenset(code for code in Locale("en").territories
-                      if len(code) == 2 and code.isalpha())
+                      if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES)
 
 # Types of organisation an assessment may say it is (the handbook is for all of them); some
 # checklist items do not apply to some types (corpus/organisation_types.toml).
