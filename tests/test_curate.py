@@ -1,6 +1,8 @@
 """Curator rules without the web: accounts, review workflow, quality scores, export/import."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
@@ -137,6 +139,15 @@ def test_export_and_import_round_trip(session, people):
     assert mine["activities"] == ["language-course", "volunteer-coordination"]  # order kept
     csv_text = transfer.export_csv(session)
     assert csv_text.splitlines()[0].startswith("id,title,") and "rigas-valodu-kafejnica" in csv_text
+    assert transfer.csv_cell("=1+2") == "'=1+2" and transfer.csv_cell("@A1") == "'@A1"
+    assert transfer.csv_cell("Kafejnīca") == "Kafejnīca" and transfer.csv_cell(5) == 5
+    practice.organisation = "=HYPERLINK(\"https://x.example\")"
+    session.flush()
+    mine_csv = next(r for r in csv.DictReader(io.StringIO(transfer.export_csv(session)))
+                    if r["id"] == "rigas-valodu-kafejnica")
+    assert mine_csv["organisation"] == "'=HYPERLINK(\"https://x.example\")"
+    practice.organisation = GOOD.get("organisation", "")
+    session.flush()
     mine["title"] = "Rīgas valodu kafejnīca (atjaunināts)"
     new = {**mine, "id": "jauna-prakse", "title": "Jauna prakse"}
     report = transfer.import_jsonl(session, json.dumps(mine) + "\n" + json.dumps(new) + "\n")

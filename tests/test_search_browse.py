@@ -235,6 +235,21 @@ def _csv(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
 
 
+def test_no_csv_cell_runs_as_a_spreadsheet_formula(client):
+    """Text that would start a formula (=, +, -, @) is exported with an apostrophe before it;
+    the rest of the row is as it was."""
+    from kb.web import export
+    practice = client.get("/api/practices/womento").get_json()
+    record = {**practice, "title": '=HYPERLINK("https://x.example","Klikšķini")',
+              "organisation": "+371 20000000", "text": "@SUM(A1:A9)", "summary_en": "-2+3",
+              "added": "2026-12-02T10:00:00Z"}
+    [row] = list(csv.DictReader(io.StringIO(export.to_csv([record]))))
+    assert row["Title"] == '\'=HYPERLINK("https://x.example","Klikšķini")'
+    assert row["Organisation"] == "'+371 20000000" and row["Description"] == "'@SUM(A1:A9)"
+    assert row["Summary in English"] == "'-2+3"
+    assert row["ID"] == "womento" and row["Key area"] == str(practice["area"])
+
+
 def test_the_csv_export_round_trips_the_result_set(client):
     from kb.web import export
     search = client.get("/api/search?q=mājoklis&type=practice&limit=100").get_json()

@@ -78,6 +78,18 @@ def _line(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False) + "\n"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value):
+    """``value`` as a spreadsheet shows it and never runs it: text beginning as a formula
+    would (curators' and the public's text may) gets an apostrophe before it (OWASP's advice
+    on CSV injection). JSON and JSONL exports are exact."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def export_csv(session: Session) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=FIELDS)
@@ -86,7 +98,7 @@ def export_csv(session: Session) -> str:
         row = practice_record(p)
         for name in schema.LISTS:  # codes have no spaces, web addresses no line breaks
             row[name] = ("\n" if name == "urls" else " ").join(row[name])
-        writer.writerow(row)
+        writer.writerow({name: csv_cell(value) for name, value in row.items()})
     return out.getvalue()
 
 

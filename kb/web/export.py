@@ -2,7 +2,9 @@
 its stable ID and every field the API shows of a practice, as JSON or CSV.
 
 The CSV's header is in the UI language; its columns are the JSON's fields, flattened (lists
-joined by a space, web addresses by a line break; the quality score in two columns).
+joined by a space, web addresses by a line break; the quality score in two columns). A cell
+that a spreadsheet would run as a formula begins with an apostrophe (`csv_cell`); the JSON
+export is exact.
 Bounded: a result set of more than MAX_ROWS practices is refused, not cut short.
 """
 from __future__ import annotations
@@ -12,6 +14,7 @@ import io
 
 from flask_babel import lazy_gettext as _l
 
+from kb.curation.transfer import csv_cell
 from kb.search.documents import added
 
 FORMATS = ("json", "csv")
@@ -44,7 +47,9 @@ def row(record: dict) -> dict:
     for name in ("country", "needs", "activities"):
         flat[name] = " ".join(flat[name])
     flat["urls"] = "\n".join(flat["urls"])
-    return {column: "" if flat[column] is None else flat[column] for column, _ in COLUMNS}
+    return {column: "" if flat[column] is None else csv_cell(flat[column])
+            for column, _ in COLUMNS}
+
 
 
 def to_csv(records: list[dict]) -> str:
