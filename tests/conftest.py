@@ -250,8 +250,10 @@ def _kept_embeddings(config, tmp_path_factory, embedder) -> Path:
               else tmp_path_factory.mktemp("kb-embeddings"))
     kept = folder / SEED.seed_path(embedder.name).name
     seed = SEED.seed_path(embedder.name)
-    if not kept.is_file() and seed.is_file():
-        shutil.copyfile(seed, kept)
+    if not kept.is_file() and seed.is_file():  # whole or not at all: workers start together
+        copying = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+        shutil.copyfile(seed, copying)
+        os.replace(copying, kept)
     return kept
 
 
