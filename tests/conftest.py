@@ -243,8 +243,8 @@ def handbook_documents(handbook_engine):
 
 def _kept_embeddings(config, tmp_path_factory, embedder) -> Path:
     """Where this machine keeps the handbook's embeddings between runs: pytest's cache folder
-    (a fresh clone, as in CI, has none and fills it once); a temporary folder when pytest runs
-    without its cache (-p no:cacheprovider)."""
+    (a fresh clone, as in CI, starts it from the committed tests/fixtures/embeddings/); a
+    temporary folder when pytest runs without its cache (-p no:cacheprovider)."""
     cache = getattr(config, "cache", None)
     folder = (cache.mkdir("kb-embeddings") if cache is not None
               else tmp_path_factory.mktemp("kb-embeddings"))
