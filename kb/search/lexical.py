@@ -320,9 +320,10 @@ class LexicalView:
             return []
         wanted = set().union(*words.values())
         # The terms' scores are added up in an array (Whoosh's PreloadedOr): the same sums as
-        # its tree of union matchers, ~3x faster for a long query (a checklist item's text and
-        # keywords), since no matcher has to say which terms the current document has. Which
-        # terms each hit has is read from the terms' postings afterwards.
+        # its tree of union matchers (kb eval gives identical figures), without asking every
+        # matcher which terms the current document has; which terms each hit has is read from
+        # the terms' postings afterwards. A checklist item's ranking (its long text and
+        # keywords) took 63 ms, now 59 ms.
         if isinstance(query, Or):
             query = PreloadedOr(query.subqueries)
         hits = searcher.search(query, limit=limit, filter=filters, mask=set(self.mask) or None)
