@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 import pytest
 from conftest import csrf_from, login
@@ -24,21 +25,34 @@ def make_app(url, index_root, embedder, **config):
     return app
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def web(request, tmp_path, handbook_engine, handbook_index_root, embedder):
-    """An app with two curators on a copy of the handbook: SQLite, or a PostgreSQL schema."""
+@contextmanager
+def handbook_app(request, folder, handbook_engine, handbook_index_root, make):
+    """``make(url, index root)``'s app on a copy of the handbook in ``request.param``'s
+    database -- a SQLite file, or a PostgreSQL schema -- with its own index copy (its own
+    generations); closed afterwards."""
+    from conftest import close_app
     if request.param == "sqlite":
-        url, root = copy_handbook(tmp_path / "data", handbook_engine, handbook_index_root)
-        yield make_app(url, root, embedder)
+        url, root = copy_handbook(folder, handbook_engine, handbook_index_root)
+        app = make(url, root)
+        yield app
+        close_app(app)
         return
     if not POSTGRES:
         pytest.skip("set KB_TEST_POSTGRES_URL (.ci/run does)")
     with postgres_copy(request.getfixturevalue("postgres_handbook_template"),
                        "kb_security") as url:
-        _, root = copy_handbook(tmp_path / "data", handbook_engine, handbook_index_root)
-        app = make_app(url, root, embedder)  # its own index copy: its own generations
+        _, root = copy_handbook(folder, handbook_engine, handbook_index_root)
+        app = make(url, root)
         yield app
-        app.extensions["kb.engine"].dispose()
+        close_app(app)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def web(request, tmp_path, handbook_engine, handbook_index_root, embedder):
+    """An app with two curators on a copy of the handbook: SQLite, or a PostgreSQL schema."""
+    with handbook_app(request, tmp_path / "data", handbook_engine, handbook_index_root,
+                      lambda url, root: make_app(url, root, embedder)) as app:
+        yield app
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -46,24 +60,16 @@ def reader(request, tmp_path_factory, handbook_engine, handbook_index_root, embe
     """An app on a copy of the handbook, SQLite or PostgreSQL, shared by this module's tests
     that only read: its engine refuses writes (`read_only`), so none can change what the next
     one sees."""
-    from conftest import close_app, new_app, read_only
-    folder = tmp_path_factory.mktemp(f"reader-{request.param}")
-    if request.param == "sqlite":
-        url, root = copy_handbook(folder, handbook_engine, handbook_index_root)
+    from conftest import new_app, read_only
+
+    def make(url, root):
         app = new_app(url, root, embedder)
         read_only(app.extensions["kb.engine"], "reader")
+        return app
+
+    with handbook_app(request, tmp_path_factory.mktemp(f"reader-{request.param}"),
+                      handbook_engine, handbook_index_root, make) as app:
         yield app
-        close_app(app)
-        return
-    if not POSTGRES:
-        pytest.skip("set KB_TEST_POSTGRES_URL (.ci/run does)")
-    with postgres_copy(request.getfixturevalue("postgres_handbook_template"),
-                       "kb_security_reader") as url:
-        _, root = copy_handbook(folder, handbook_engine, handbook_index_root)
-        app = new_app(url, root, embedder)
-        read_only(app.extensions["kb.engine"], "reader")
-        yield app
-        close_app(app)
 
 
 DEEP = "[" * 50_000 + "]" * 50_000

@@ -98,6 +98,11 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:24]
 
 
+def _named(key: DocKey, change: Change) -> str:
+    """A change as the content digest reads it: the key and its document's hash, or removed."""
+    return f"{key}={change.document.content_hash if change.document else '-'}"
+
+
 class Snapshot:
     """A build with the changes since it: what one request reads, from start to end."""
 
@@ -146,15 +151,12 @@ class Snapshot:
             if change.document is not None:
                 batch[key] = change.document
         segments = self.segments + ((LexicalIndex.in_memory(list(batch.values())),) if batch else ())
-        content = _digest(self.content, *(f"{key}={change.document.content_hash}"
-                                          if change.document else f"{key}=-"
-                                          for key, change in changes))
+        content = _digest(self.content, *(_named(key, change) for key, change in changes))
         if len(segments) > MAX_SEGMENTS:  # many small indexes: merge them into one
             live = [c.document for c in merged.values() if c.document is not None]
             segments = (LexicalIndex.in_memory(live),) if live else ()
-            content = _digest(self.build.content, "merged", *sorted(
-                f"{key}={c.document.content_hash}" if c.document else f"{key}=-"
-                for key, c in merged.items()))
+            content = _digest(self.build.content, "merged",
+                              *sorted(_named(key, change) for key, change in merged.items()))
         return Snapshot(self.build, seq, merged, segments, content)
 
     def _lexical_mask(self) -> frozenset[int]:
