@@ -226,15 +226,35 @@ def with_feedback(scored: list) -> list:
     return sorted(rows, key=lambda row: (-row[1], row[0].record_id))
 
 
+def _items(session: Session, item_ids: list[str]) -> dict[str, ChecklistItem]:
+    """The checklist items ``item_ids`` name, with their checklists; UnknownItems naming any
+    that does not exist."""
+    items = {i.id: i for i in session.scalars(
+        select(ChecklistItem).where(ChecklistItem.id.in_(item_ids))
+        .options(selectinload(ChecklistItem.checklist)))}
+    missing = [i for i in dict.fromkeys(item_ids) if i not in items]
+    if missing:
+        raise UnknownItems(missing)
+    return items
+
+
+def _practices(session: Session, ids) -> dict[str, Practice]:
+    return {p.id: p for p in session.scalars(
+        select(Practice).where(Practice.id.in_(ids)).options(selectinload(Practice.countries)))}
+
+
+def _recommendation(practice: Practice, score: float, reasons: list[Reason],
+                    share: float = 1.0) -> Recommendation:
+    return Recommendation(id=practice.id, title=practice.title, title_en=practice.title_en,
+                          countries=practice.country_codes, area=practice.area_id,
+                          score=round(score, 6), because=[r.item for r in reasons],
+                          reasons=reasons, share=round(share, 3))
+
+
 def recommend(index: SearchReader, session: Session, unmet: list[str],
               limit: int = 10) -> list[Recommendation]:
     """Practices for the ``unmet`` checklist items, deduplicated, best first."""
-    items = {i.id: i for i in session.scalars(
-        select(ChecklistItem).where(ChecklistItem.id.in_(unmet))
-        .options(selectinload(ChecklistItem.checklist)))}
-    missing = [i for i in dict.fromkeys(unmet) if i not in items]
-    if missing:
-        raise UnknownItems(missing)
+    items = _items(session, unmet)
     totals: dict[str, float] = {}
     reasons: dict[str, list[Reason]] = {}
     for item_id in dict.fromkeys(unmet):
@@ -242,13 +262,8 @@ def recommend(index: SearchReader, session: Session, unmet: list[str],
             totals[practice_id] = totals.get(practice_id, 0.0) + score
             reasons.setdefault(practice_id, []).append(reason)
     best = sorted(totals, key=lambda p: (-totals[p], p))[:limit]
-    practices = {p.id: p for p in session.scalars(
-        select(Practice).where(Practice.id.in_(best)).options(selectinload(Practice.countries)))}
-    return [Recommendation(id=p, title=practices[p].title, title_en=practices[p].title_en,
-                           countries=practices[p].country_codes, area=practices[p].area_id,
-                           score=round(totals[p], 6), because=[r.item for r in reasons[p]],
-                           reasons=reasons[p])
-            for p in best if p in practices]
+    practices = _practices(session, best)
+    return [_recommendation(practices[p], totals[p], reasons[p]) for p in best if p in practices]
 
 
 def per_item(index: SearchReader, session: Session, item_ids: list[str], top: int = 3,
@@ -258,12 +273,7 @@ def per_item(index: SearchReader, session: Session, item_ids: list[str], top: in
     already shown for earlier items counts REPEAT_DISCOUNT less for each. Each practice says
     how strong its match is: its score against the item's best (before the discount)."""
     notes = notes or {}
-    items = {i.id: i for i in session.scalars(
-        select(ChecklistItem).where(ChecklistItem.id.in_(item_ids))
-        .options(selectinload(ChecklistItem.checklist)))}
-    missing = [i for i in dict.fromkeys(item_ids) if i not in items]
-    if missing:
-        raise UnknownItems(missing)
+    items = _items(session, item_ids)
     shown: dict[str, int] = {}
     chosen: dict[str, list[tuple[str, float, float, Reason]]] = {}
     for item_id in dict.fromkeys(item_ids):
@@ -274,12 +284,7 @@ def per_item(index: SearchReader, session: Session, item_ids: list[str], top: in
         for practice_id, *_rest in discounted:
             shown[practice_id] = shown.get(practice_id, 0) + 1
         chosen[item_id] = [(p, d, s / best if best else 0.0, r) for p, d, s, r in discounted]
-    wanted = {p for rows in chosen.values() for p, *_ in rows}
-    practices = {p.id: p for p in session.scalars(
-        select(Practice).where(Practice.id.in_(wanted)).options(selectinload(Practice.countries)))}
-    return {item_id: [Recommendation(id=p, title=practices[p].title, title_en=practices[p].title_en,
-                                     countries=practices[p].country_codes,
-                                     area=practices[p].area_id, score=round(d, 6),
-                                     because=[item_id], reasons=[r], share=round(share, 3))
+    practices = _practices(session, {p for rows in chosen.values() for p, *_ in rows})
+    return {item_id: [_recommendation(practices[p], d, [r], share)
                       for p, d, share, r in rows if p in practices]
             for item_id, rows in chosen.items()}
